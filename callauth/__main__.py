@@ -1,0 +1,3 @@
+from callauth.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Storage of callauth: schema, migrations and the store. Knows nothing of HTTP or AGI."""

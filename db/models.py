@@ -1,0 +1,118 @@
+"""Rows as the store returns them: frozen dataclasses, nothing SQLite-specific."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ChallengeState(str, enum.Enum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    CONSUMED = "consumed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Holder:
+    id: int
+    login_id: str
+    password_hash: str
+    name: str
+    kana: str
+    birth_date: str
+    email: str | None
+    phone_e164: str | None
+
+
+@dataclass(frozen=True)
+class NewHolder:
+    login_id: str
+    password_hash: str
+    name: str
+    kana: str = ""
+    birth_date: str = ""
+    email: str | None = None
+    phone_e164: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: int
+    policy_number: str
+    product: str
+    start_date: str
+    end_date: str
+    holder_id: int
+    insured_name: str
+    insured_kana: str
+    insured_birth_date: str
+    insured_same_as_holder: bool
+    insured_phone_e164: str | None
+    changeable_online: bool
+
+
+@dataclass(frozen=True)
+class NewContract:
+    policy_number: str
+    product: str
+    start_date: str
+    end_date: str
+    insured_name: str
+    insured_kana: str = ""
+    insured_birth_date: str = ""
+    insured_same_as_holder: bool = False
+    insured_phone_e164: str | None = None
+    changeable_online: bool = True
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: int
+    holder_id: int
+    session_ref: str
+    phone_e164: str
+    auth_number: str
+    created_at: int
+    expires_at: int
+    state: ChallengeState
+    verified_call_id: int | None
+
+    def is_live(self, now: int) -> bool:
+        return self.state is ChallengeState.PENDING and self.expires_at > now
+
+    def visible_state(self, now: int) -> ChallengeState:
+        """The state a person should see: a pending challenge past its time is expired."""
+        if self.state is ChallengeState.PENDING and self.expires_at <= now:
+            return ChallengeState.EXPIRED
+        return self.state
+
+
+@dataclass(frozen=True)
+class NewCall:
+    received_at: int
+    uniqueid: str
+    channel: str
+    cli_raw: str
+    cli_e164: str | None
+    presentation: str
+    dialled_raw: str
+    dialled_e164: str | None
+    peer: str
+    context: str
+    outcome: str
+    reason: str
+    challenge_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Call(NewCall):
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class ChallengeEvent:
+    """Something a waiting browser should hear about its challenge."""
+
+    challenge_id: int
+    kind: str  # a ChallengeState value, or "withheld_call" / "unavailable_call"

@@ -1,0 +1,1 @@
+"""Telephony domain of callauth: number policy, verification decision, FastAGI and AMI."""

@@ -1,0 +1,133 @@
+"""Configuration: one frozen dataclass, loaded and validated once at start-up.
+
+Sources, later ones winning: defaults, the TOML config file, ``CALLAUTH_*`` environment
+variables, command-line flags. Keys are the field names (``challenge_ttl`` in the file,
+``CALLAUTH_CHALLENGE_TTL`` in the environment). Nothing else reads ``os.environ``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ivr import phone_policy
+
+ENV_PREFIX = "CALLAUTH_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range; the message names it."""
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str, name: str) -> Address:
+        host, sep, port = str(text).rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(f"{name}: expected HOST:PORT, got {text!r}")
+        return cls(host.strip("[]"), int(port))
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str = "callauth.db"
+    http: Address = Address("127.0.0.1", 8080)
+    agi: Address = Address("127.0.0.1", 4573)
+    demo: bool = False
+    #: The pool of authentication numbers (DIDs) routed to the FastAGI script, domestic digits.
+    auth_numbers: tuple[str, ...] = (
+        "0120111222", "0120111333", "0120111444", "0120111555",
+        "0120111666", "0120111777", "0120111888", "0120111999",
+    )  # fmt: skip
+    challenge_ttl: int = 120
+    #: reject: never answer, hang up with cause 21 (free for the caller); announce: play a prompt.
+    call_mode: str = "reject"
+    #: FastAGI peers (the PBX) allowed to verify; others get ``untrusted``.
+    allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
+    #: Dialplan contexts that only the carrier trunk reaches; calls from others never verify.
+    trusted_contexts: tuple[str, ...] = ("auth-in",)
+    #: At most this many calls from one number in ``call_window`` seconds, then ``throttled``.
+    call_limit: int = 10
+    call_window: int = 60
+    #: Failed logins per login ID (and 4x that per client address) before back-off.
+    login_limit: int = 5
+    login_window: int = 900
+    session_max_age: int = 1800
+    cookie_secure: bool = False
+    #: Bounds on what a FastAGI peer may do before it is dropped.
+    agi_header_timeout: float = 5.0
+    agi_header_max_bytes: int = 16384
+    agi_command_timeout: float = 10.0
+    allowed_kinds: frozenset[str] = field(default=phone_policy.DEFAULT_ALLOWED_KINDS)
+
+    def __post_init__(self) -> None:
+        if self.call_mode not in ("reject", "announce"):
+            raise ConfigError(f"call_mode: expected reject or announce, got {self.call_mode!r}")
+        if not self.auth_numbers:
+            raise ConfigError("auth_numbers: at least one authentication number is needed")
+        for number in self.auth_numbers:
+            if phone_policy.normalize(number) is None:
+                raise ConfigError(f"auth_numbers: {number!r} is not a valid phone number")
+        for name in ("challenge_ttl", "call_limit", "call_window", "login_limit",
+                     "login_window", "session_max_age", "agi_header_max_bytes"):  # fmt: skip
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name}: must be a positive number")
+
+    @property
+    def auth_numbers_e164(self) -> tuple[str, ...]:
+        return tuple(phone_policy.normalize(n) or n for n in self.auth_numbers)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _convert(name: str, value: Any) -> Any:
+    default = _FIELDS[name].default
+    try:
+        if isinstance(default, Address):
+            return value if isinstance(value, Address) else Address.parse(value, name)
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(default, (tuple, frozenset)):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return type(default)(str(i).strip() for i in items if str(i).strip())
+        if isinstance(default, (int, float)):
+            return type(default)(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: cannot use {value!r}") from exc
+
+
+def load(
+    file_text: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the config from a TOML text, an environment and flags (None values ignored)."""
+    values: dict[str, Any] = {}
+    if file_text:
+        try:
+            parsed = tomllib.loads(file_text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file: {exc}") from exc
+        unknown = sorted(set(parsed) - set(_FIELDS))
+        if unknown:
+            raise ConfigError(f"config file: unknown setting(s) {', '.join(unknown)}")
+        values.update(parsed)
+    for key, value in (environ or {}).items():
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() in _FIELDS:
+            values[key[len(ENV_PREFIX):].lower()] = value
+    values.update({k: v for k, v in (flags or {}).items() if v is not None})
+    return Config(**{name: _convert(name, value) for name, value in values.items()})

@@ -1,0 +1,142 @@
+"""The one place that knows what a phone number is and whether it may verify a login.
+
+Every other module (web forms, CSV import, the IVR) calls :func:`normalize`,
+:func:`classify`, :func:`registrable` and :func:`mask`. Kinds come from phonenumbers'
+number type, never from prefix lists typed by hand.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+REGION = "JP"
+COUNTRY_CODE = 81
+
+#: Kinds a holder may register by default (DESIGN: mobile or fixed line, domestic only).
+DEFAULT_ALLOWED_KINDS = frozenset({"mobile", "fixed_line"})
+
+_KIND_OF_TYPE = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.UAN: "shared_cost",  # 0570 navi dial
+    PhoneNumberType.PAGER: "m2m",  # 020
+    PhoneNumberType.PREMIUM_RATE: "premium",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+}
+
+_MESSAGES = {
+    "mobile": "ご登録いただける携帯電話番号です。",
+    "fixed_line": "ご登録いただける固定電話番号です。",
+    "voip": "050から始まるIP電話の番号は本人認証にご利用いただけません。",
+    "toll_free": "0120・0800から始まるフリーダイヤルの番号は本人認証にご利用いただけません。",
+    "shared_cost": "0570から始まるナビダイヤルの番号は本人認証にご利用いただけません。",
+    "m2m": "020から始まる番号（データ通信・ポケットベル用）は本人認証にご利用いただけません。",
+    "premium": "0990から始まる情報料代理徴収サービスの番号は本人認証にご利用いただけません。",
+    "personal": "この種類の電話番号は本人認証にご利用いただけません。",
+    "foreign": "海外の電話番号は本人認証にご利用いただけません。日本国内の電話番号を入力してください。",
+    "invalid": "電話番号として正しくありません。市外局番から入力してください（例: 090-1234-5678）。",
+    "empty": "電話番号を入力してください。",
+}
+_NOT_ALLOWED = "この種類の電話番号は本人認証にご利用いただけません。"
+
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－()（）.・]")
+
+
+@dataclass(frozen=True)
+class NumberCheck:
+    """The policy's answer about one number as a person or a trunk wrote it."""
+
+    registrable: bool
+    e164: str | None
+    kind: str
+    message: str
+
+
+def _clean(text: str) -> str:
+    """Digits with an optional leading '+', or '' if anything else is left."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
+    if re.fullmatch(r"\+?\d+", text):
+        return text
+    return ""
+
+
+def _parse(text: str) -> phonenumbers.PhoneNumber | None:
+    digits = _clean(text)
+    if not digits:
+        return None
+    if digits.startswith("010"):  # Japan's international call prefix
+        digits = "+" + digits[3:]
+    elif digits.startswith("00"):  # "0081…" as some trunks and people write it
+        digits = "+" + digits[2:]
+    try:
+        return phonenumbers.parse(digits, REGION)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def normalize(text: str) -> str | None:
+    """E.164 form (``+819012345678``) of any valid number, domestic or not; None if invalid."""
+    number = _parse(text)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def classify(text: str) -> tuple[str, str | None]:
+    """(kind, E.164 or None) of a number as typed."""
+    number = _parse(text)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return "invalid", None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.country_code != COUNTRY_CODE:
+        return "foreign", e164
+    return _KIND_OF_TYPE.get(phonenumbers.number_type(number), "invalid"), e164
+
+
+def check(text: str, allowed_kinds: frozenset[str] = DEFAULT_ALLOWED_KINDS) -> NumberCheck:
+    """Whether ``text`` may be registered for verification, and a Japanese message why."""
+    if not _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "")):
+        return NumberCheck(False, None, "invalid", _MESSAGES["empty"])
+    kind, e164 = classify(text)
+    ok = kind in allowed_kinds
+    message = _MESSAGES[kind] if ok or kind not in DEFAULT_ALLOWED_KINDS else _NOT_ALLOWED
+    return NumberCheck(ok, e164, kind, message)
+
+
+def registrable(text: str, allowed_kinds: frozenset[str] = DEFAULT_ALLOWED_KINDS) -> bool:
+    return check(text, allowed_kinds).registrable
+
+
+def domestic(e164: str) -> str:
+    """Domestic digits as dialled in Japan (``+81312345678`` → ``0312345678``)."""
+    number = phonenumbers.parse(e164, REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
+        "-", ""
+    )
+
+
+def display(e164: str) -> str:
+    """Hyphenated domestic form for people (``090-1234-5678``)."""
+    number = phonenumbers.parse(e164, REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def last_digits(e164: str | None, count: int = 4) -> str:
+    digits = re.sub(r"\D", "", e164 or "")
+    return digits[-count:] if len(digits) >= count else ""
+
+
+def mask(number: str | None) -> str:
+    """A number safe for logs and screens: only the last 4 digits (``***-****-5678``)."""
+    if not number:
+        return "(none)"
+    tail = last_digits(number)
+    return f"***{tail}" if tail else "***"

@@ -1,0 +1,127 @@
+"""The verification service: the one place that joins the decision, the store and config.
+
+FastAGI handlers and web views are thin adapters around these methods.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Mapping
+
+from db.models import Challenge, ChallengeEvent, NewCall
+from db.store import Store
+from ivr import phone_policy, presentation
+from ivr.config import Config
+from ivr.dialplan import Outcome
+from ivr.verification import CallerRecord, CallFacts, Decision, decide
+
+logger = logging.getLogger(__name__)
+
+#: How far back a call looks for challenges of its number (expired/verified ones included,
+#: so that a late or repeated call gets its precise outcome).
+CHALLENGE_LOOKBACK = 3600
+
+
+@dataclass(frozen=True)
+class AgiCall:
+    """The raw facts the FastAGI handler collected for one call."""
+
+    env: Mapping[str, str]  # the agi_* header block
+    num_pres: str  # CALLERID(num-pres)
+    peer: str  # FastAGI peer IP address
+
+
+def call_facts(call: AgiCall, config: Config) -> CallFacts:
+    env = call.env
+    cli_raw = env.get("agi_callerid", "")
+    pres, pres_reason = presentation.classify(cli_raw, env.get("agi_callingpres", ""), call.num_pres)
+    dnid = env.get("agi_dnid", "")
+    dialled_raw = dnid if dnid and dnid != "unknown" else env.get("agi_extension", "")
+    context = env.get("agi_context", "")
+    if call.peer not in config.allowed_peers:
+        trusted, trust_reason = False, "peer_not_allowed"
+    elif context not in config.trusted_contexts:
+        trusted, trust_reason = False, "untrusted_context"
+    else:
+        trusted, trust_reason = True, "trusted"
+    return CallFacts(
+        uniqueid=env.get("agi_uniqueid", ""),
+        channel=env.get("agi_channel", ""),
+        cli_raw=cli_raw,
+        cli_e164=phone_policy.normalize(cli_raw),
+        presentation=pres,
+        presentation_reason=pres_reason,
+        dialled_raw=dialled_raw,
+        dialled_e164=phone_policy.normalize(dialled_raw),
+        trusted=trusted,
+        trust_reason=trust_reason,
+    )
+
+
+class VerificationService:
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+
+    async def start_challenge(self, holder_id: int, phone_e164: str, session_ref: str) -> Challenge:
+        """A pending challenge with an auth number this phone's other pending logins lack."""
+        pool = self.config.auth_numbers_e164
+        busy = await self.store.busy_auth_numbers(phone_e164)
+        free = [n for n in pool if n not in busy]
+        # When the pool cannot separate them, two pending logins share a number and a
+        # call to it verifies neither (``ambiguous``).
+        number = secrets.choice(free or list(pool))
+        return await self.store.create_challenge(
+            holder_id, session_ref, phone_e164, number, self.config.challenge_ttl
+        )
+
+    async def handle_call(self, call: AgiCall) -> Decision:
+        """Decide one call, log it, and move the challenge it verifies."""
+        facts = call_facts(call, self.config)
+        now = self.store.clock()
+        rows = None
+        if facts.cli_e164 is not None:
+            rows = await self.store.caller_rows(
+                facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window
+            )
+        caller = CallerRecord(
+            registered=bool(rows and rows.registered),
+            recent_challenges=rows.recent_challenges if rows else (),
+            recent_calls=rows.recent_calls if rows else 0,
+        )
+        decision = decide(facts, caller, now, self.config.call_limit)
+        verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
+        logged = await self.store.record_call(
+            NewCall(
+                received_at=now,
+                uniqueid=facts.uniqueid,
+                channel=facts.channel,
+                cli_raw=facts.cli_raw,
+                cli_e164=facts.cli_e164,
+                presentation=facts.presentation.value,
+                dialled_raw=facts.dialled_raw,
+                dialled_e164=facts.dialled_e164,
+                peer=call.peer,
+                context=call.env.get("agi_context", ""),
+                outcome=decision.outcome.value,
+                reason=decision.reason,
+                challenge_id=decision.challenge_id,
+            ),
+            verify=verifying,
+        )
+        if logged.outcome != decision.outcome.value:
+            decision = Decision(Outcome(logged.outcome), logged.reason)
+        elif decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
+            kind = f"{decision.outcome.value}_call"
+            self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))
+        logger.info(
+            "call %s from %s (%s) to %s: %s (%s)",
+            facts.uniqueid,
+            phone_policy.mask(facts.cli_e164 or facts.cli_raw),
+            facts.presentation.value,
+            facts.dialled_raw,
+            decision.outcome.value,
+            decision.reason,
+        )
+        return decision
