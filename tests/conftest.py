@@ -1,0 +1,41 @@
+"""Shared fixtures: a real SQLite file under tmp_path and a clock the test moves."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from db.store import Store
+
+START = 1_800_000_000
+
+
+class FakeClock:
+    def __init__(self, now: int = START) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "callauth.db")
+
+
+@pytest.fixture
+async def store(db_path: str, clock: FakeClock) -> AsyncIterator[Store]:
+    store = await Store.open(db_path, clock)
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from ivr.config import Address, Config, ConfigError, load
+
+
+def test_defaults_match_the_public_interface() -> None:
+    config = load()
+    assert config.db == "callauth.db"
+    assert str(config.http) == "127.0.0.1:8080"
+    assert str(config.agi) == "127.0.0.1:4573"
+    assert config.challenge_ttl == 120
+    assert config.call_mode == "reject"
+
+
+def test_flags_win_over_environment_over_file() -> None:
+    config = load(
+        file_text='db = "file.db"\nchallenge_ttl = 30\nhttp = "0.0.0.0:9000"',
+        environ={"CALLAUTH_DB": "env.db", "CALLAUTH_CHALLENGE_TTL": "60", "HOME": "/root"},
+        flags={"db": "flag.db", "http": None},
+    )
+    assert (config.db, config.challenge_ttl, config.http) == (
+        "flag.db",
+        60,
+        Address("0.0.0.0", 9000),
+    )
+
+
+def test_lists_from_environment_are_comma_separated() -> None:
+    config = load(environ={"CALLAUTH_AUTH_NUMBERS": "0120111222, 0312345678"})
+    assert config.auth_numbers_e164 == ("+81120111222", "+81312345678")
+
+
+@pytest.mark.parametrize(
+    "file_text, environ, message",
+    [
+        ('call_mode = "loud"', {}, "call_mode"),
+        ("no_such_setting = 1", {}, "no_such_setting"),
+        ("challenge_ttl = [", {}, "config file"),
+        ("", {"CALLAUTH_HTTP": "8080"}, "http"),
+        ("", {"CALLAUTH_CHALLENGE_TTL": "soon"}, "challenge_ttl"),
+        ("", {"CALLAUTH_CHALLENGE_TTL": "0"}, "challenge_ttl"),
+        ("", {"CALLAUTH_DEMO": "maybe"}, "demo"),
+        ('auth_numbers = ["12"]', {}, "auth_numbers"),
+        ("auth_numbers = []", {}, "auth_numbers"),
+    ],
+)
+def test_bad_settings_are_named_in_the_error(file_text: str, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(file_text=file_text, environ=environ)
+
+
+def test_config_is_frozen() -> None:
+    with pytest.raises(AttributeError):
+        Config().db = "other.db"  # type: ignore[misc]

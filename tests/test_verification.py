@@ -1,0 +1,166 @@
+"""The decision as a table: call facts + store rows + clock → outcome and reason."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pytest
+
+from ivr.dialplan import Outcome
+from ivr.presentation import Presentation
+from ivr.verification import CallerRecord, CallFacts, decide
+
+NOW = 1_800_000_000
+PHONE = "+819012345678"
+SHOWN_NUMBER = "+81120111222"
+OTHER_NUMBER = "+81120111333"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    auth_number: str
+    state: str
+    expires_at: int
+
+
+def live(id_: int = 1, number: str = SHOWN_NUMBER) -> Row:
+    return Row(id_, number, "pending", NOW + 60)
+
+
+CALL = CallFacts(
+    uniqueid="1.1",
+    channel="Local/0120111222@auth-in-00000001;2",
+    cli_raw="09012345678",
+    cli_e164=PHONE,
+    presentation=Presentation.SHOWN,
+    presentation_reason="presented",
+    dialled_raw="0120111222",
+    dialled_e164=SHOWN_NUMBER,
+    trusted=True,
+)
+REGISTERED = CallerRecord(registered=True, recent_challenges=(live(),), recent_calls=0)
+
+CASES = [
+    ("matching call verifies", CALL, REGISTERED, Outcome.VERIFIED, "verified", 1),
+    (
+        "untrusted path never verifies",
+        replace(CALL, trusted=False, trust_reason="untrusted_context"),
+        REGISTERED, Outcome.UNTRUSTED, "untrusted_context", None,
+    ),
+    (
+        "withheld presentation",
+        replace(CALL, presentation=Presentation.WITHHELD, presentation_reason="presentation_prohibited"),
+        REGISTERED, Outcome.WITHHELD, "presentation_prohibited", 1,
+    ),
+    (
+        "anonymous CLI is withheld and names no challenge",
+        replace(CALL, cli_raw="anonymous", cli_e164=None, presentation=Presentation.WITHHELD,
+                presentation_reason="cli_anonymous"),
+        CallerRecord(False, (), 0), Outcome.WITHHELD, "cli_anonymous", None,
+    ),
+    (
+        "unavailable presentation",
+        replace(CALL, cli_raw="unknown", cli_e164=None, presentation=Presentation.UNAVAILABLE,
+                presentation_reason="presentation_unavailable"),
+        CallerRecord(False, (), 0), Outcome.UNAVAILABLE, "presentation_unavailable", None,
+    ),
+    (
+        "unparsable CLI",
+        replace(CALL, cli_raw="12", cli_e164=None), CallerRecord(False, (), 0),
+        Outcome.NOT_MATCHED, "invalid_cli", None,
+    ),
+    (
+        "unregistered number",
+        CALL, CallerRecord(False, (), 0), Outcome.NOT_MATCHED, "unregistered_number", None,
+    ),
+    (
+        "registered but no login waiting",
+        CALL, CallerRecord(True, (), 0), Outcome.NOT_MATCHED, "no_pending_challenge", None,
+    ),
+    (
+        "wrong auth number",
+        replace(CALL, dialled_raw="0120111333", dialled_e164=OTHER_NUMBER),
+        REGISTERED, Outcome.NOT_MATCHED, "wrong_auth_number", None,
+    ),
+    (
+        "expired by the clock though still pending in the store",
+        CALL, CallerRecord(True, (Row(1, SHOWN_NUMBER, "pending", NOW),), 0),
+        Outcome.EXPIRED, "challenge_expired", 1,
+    ),
+    (
+        "expired by the sweeper",
+        CALL, CallerRecord(True, (Row(1, SHOWN_NUMBER, "expired", NOW - 5),), 0),
+        Outcome.EXPIRED, "challenge_expired", 1,
+    ),
+    (
+        "repeat call after success",
+        CALL, CallerRecord(True, (Row(1, SHOWN_NUMBER, "verified", NOW + 60),), 0),
+        Outcome.NOT_MATCHED, "already_verified", 1,
+    ),
+    (
+        "repeat call after the browser was let in",
+        CALL, CallerRecord(True, (Row(1, SHOWN_NUMBER, "consumed", NOW + 60),), 0),
+        Outcome.NOT_MATCHED, "already_verified", 1,
+    ),
+    (
+        "cancelled challenge",
+        CALL, CallerRecord(True, (Row(1, SHOWN_NUMBER, "cancelled", NOW + 60),), 0),
+        Outcome.NOT_MATCHED, "no_pending_challenge", None,
+    ),
+    (
+        "two pending challenges on the dialled number",
+        CALL, CallerRecord(True, (live(2), live(1)), 0),
+        Outcome.AMBIGUOUS, "several_pending_challenges", None,
+    ),
+    (
+        "two pending challenges on separate numbers name one login",
+        CALL, CallerRecord(True, (live(2, OTHER_NUMBER), live(1)), 0),
+        Outcome.VERIFIED, "verified", 1,
+    ),
+    (
+        "newest expired does not hide a live one",
+        CALL, CallerRecord(True, (Row(2, SHOWN_NUMBER, "expired", NOW - 1), live(1)), 0),
+        Outcome.VERIFIED, "verified", 1,
+    ),
+    (
+        "too many calls from one number",
+        CALL, replace(REGISTERED, recent_calls=10), Outcome.THROTTLED, "too_many_calls", None,
+    ),
+    (
+        "throttling also hides whether the number is registered",
+        CALL, CallerRecord(False, (), 10), Outcome.THROTTLED, "too_many_calls", None,
+    ),
+    (
+        "dialled number that is not a number",
+        replace(CALL, dialled_raw="s", dialled_e164=None),
+        REGISTERED, Outcome.NOT_MATCHED, "invalid_dialled_number", None,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "call, caller, outcome, reason, challenge_id", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_decision_table(
+    call: CallFacts, caller: CallerRecord, outcome: Outcome, reason: str, challenge_id: int | None
+) -> None:
+    decision = decide(call, caller, NOW)
+    assert (decision.outcome, decision.reason, decision.challenge_id) == (
+        outcome,
+        reason,
+        challenge_id,
+    )
+
+
+def test_withheld_call_names_no_challenge_when_two_are_live() -> None:
+    withheld = replace(CALL, presentation=Presentation.WITHHELD, presentation_reason="presentation_prohibited")
+    decision = decide(withheld, CallerRecord(True, (live(2), live(1)), 0), NOW)
+    assert decision.outcome is Outcome.WITHHELD and decision.challenge_id is None
+
+
+def test_only_verified_ever_carries_the_verified_outcome() -> None:
+    for _, call, caller, *_ in CASES:
+        decision = decide(call, caller, NOW)
+        if decision.outcome is Outcome.VERIFIED:
+            assert call.trusted and call.presentation is Presentation.SHOWN
+            assert caller.registered and decision.challenge_id is not None
