@@ -1,12 +1,13 @@
 """One aiosqlite connection per process: WAL, foreign keys, migrations, transactions."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from importlib import resources
-from typing import AsyncIterator
 
 import aiosqlite
 

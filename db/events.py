@@ -3,12 +3,13 @@
 The SQLite backend lives in one process, so a dict of queues is enough. A PostgreSQL
 backend would publish through NOTIFY and feed the same queues from LISTEN.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
 from db.models import ChallengeEvent
 

@@ -1,11 +1,12 @@
 """Rows as the store returns them: frozen dataclasses, nothing SQLite-specific."""
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
 
-class ChallengeState(str, enum.Enum):
+class ChallengeState(enum.StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     CONSUMED = "consumed"

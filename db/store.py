@@ -3,12 +3,14 @@
 Each method is one transaction. State changes are compare-and-set UPDATEs guarded by the
 expected old state, so a race can never verify twice or resurrect an expired challenge.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import aiosqlite
 
@@ -331,14 +333,18 @@ class Store:
 
     # -- audit trail -------------------------------------------------------------------
 
-    async def audit(self, holder_id: int | None, event: str, detail: str = "", ip: str = "") -> None:
+    async def audit(
+        self, holder_id: int | None, event: str, detail: str = "", ip: str = ""
+    ) -> None:
         async with self._tx.write() as db:
             await db.execute(
                 "INSERT INTO audit_log (at, holder_id, event, detail, ip) VALUES (?, ?, ?, ?, ?)",
                 (self.clock(), holder_id, event, detail, ip),
             )
 
-    async def audit_entries(self, holder_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
+    async def audit_entries(
+        self, holder_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
         where, args = ("WHERE holder_id = ?", (holder_id, limit)) if holder_id else ("", (limit,))
         async with self._tx.read() as db:
             async with db.execute(

@@ -4,12 +4,14 @@ Sources, later ones winning: defaults, the TOML config file, ``CALLAUTH_*`` envi
 variables, command-line flags. Keys are the field names (``challenge_ttl`` in the file,
 ``CALLAUTH_CHALLENGE_TTL`` in the environment). Nothing else reads ``os.environ``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ivr import phone_policy
 
@@ -127,7 +129,7 @@ def load(
             raise ConfigError(f"config file: unknown setting(s) {', '.join(unknown)}")
         values.update(parsed)
     for key, value in (environ or {}).items():
-        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() in _FIELDS:
-            values[key[len(ENV_PREFIX):].lower()] = value
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in _FIELDS:
+            values[key[len(ENV_PREFIX) :].lower()] = value
     values.update({k: v for k, v in (flags or {}).items() if v is not None})
     return Config(**{name: _convert(name, value) for name, value in values.items()})

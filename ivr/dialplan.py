@@ -2,6 +2,7 @@
 
 `asterisk-conf/` uses exactly these strings; change them together or not at all.
 """
+
 from __future__ import annotations
 
 import enum
@@ -16,7 +17,7 @@ RESULT_VARIABLE = "CALLAUTH_RESULT"
 FASTAGI_PORT = 4573
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     """What a call achieved, as the dialplan sees it in ``CALLAUTH_RESULT``."""
 
     VERIFIED = "verified"

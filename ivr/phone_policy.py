@@ -4,6 +4,7 @@ Every other module (web forms, CSV import, the IVR) calls :func:`normalize`,
 :func:`classify`, :func:`registrable` and :func:`mask`. Kinds come from phonenumbers'
 number type, never from prefix lists typed by hand.
 """
+
 from __future__ import annotations
 
 import re

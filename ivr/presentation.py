@@ -5,6 +5,7 @@ name (``CALLERID(num-pres)``). Only the class bits (0x60) matter: a withheld cal
 carries the real number, and an untrusted trunk sends a withheld call as the literal
 ``anonymous`` with presentation *allowed*, so the number is checked as well.
 """
+
 from __future__ import annotations
 
 import enum
@@ -24,7 +25,7 @@ _ANONYMOUS = {"anonymous", "restricted", "private", "withheld"}
 _EMPTY = {"", "unknown", "<unknown>"}
 
 
-class Presentation(str, enum.Enum):
+class Presentation(enum.StrEnum):
     SHOWN = "shown"
     WITHHELD = "withheld"
     UNAVAILABLE = "unavailable"

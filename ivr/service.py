@@ -2,12 +2,13 @@
 
 FastAGI handlers and web views are thin adapters around these methods.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from db.models import Challenge, ChallengeEvent, NewCall
 from db.store import Store
@@ -35,7 +36,9 @@ class AgiCall:
 def call_facts(call: AgiCall, config: Config) -> CallFacts:
     env = call.env
     cli_raw = env.get("agi_callerid", "")
-    pres, pres_reason = presentation.classify(cli_raw, env.get("agi_callingpres", ""), call.num_pres)
+    pres, pres_reason = presentation.classify(
+        cli_raw, env.get("agi_callingpres", ""), call.num_pres
+    )
     dnid = env.get("agi_dnid", "")
     dialled_raw = dnid if dnid and dnid != "unknown" else env.get("agi_extension", "")
     context = env.get("agi_context", "")

@@ -2,10 +2,12 @@
 
 No I/O here, so every rule of DESIGN.md's "Verification rules" is tested as a table.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from ivr.dialplan import Outcome
 from ivr.presentation import Presentation

@@ -1,8 +1,9 @@
 """Shared fixtures: a real SQLite file under tmp_path and a clock the test moves."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 

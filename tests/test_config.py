@@ -46,7 +46,9 @@ def test_lists_from_environment_are_comma_separated() -> None:
         ("auth_numbers = []", {}, "auth_numbers"),
     ],
 )
-def test_bad_settings_are_named_in_the_error(file_text: str, environ: dict[str, str], message: str) -> None:
+def test_bad_settings_are_named_in_the_error(
+    file_text: str, environ: dict[str, str], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         load(file_text=file_text, environ=environ)
 

@@ -1,4 +1,5 @@
 """The number policy as tables of cases."""
+
 from __future__ import annotations
 
 import pytest

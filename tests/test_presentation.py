@@ -1,4 +1,5 @@
 """Presentation from the values real Asterisk 22 delivered (see tests/fixtures/README.md)."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,5 +31,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("number, pres, num_pres, expected, reason", CASES)
-def test_presentation_class(number: str, pres: str, num_pres: str, expected: Presentation, reason: str) -> None:
+def test_presentation_class(
+    number: str, pres: str, num_pres: str, expected: Presentation, reason: str
+) -> None:
     assert classify(number, pres, num_pres) == (expected, reason)

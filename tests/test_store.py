@@ -1,4 +1,5 @@
 """The store against a real SQLite file: schema, guarded transitions, lookups."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,14 +30,18 @@ async def a_holder(store: Store, login_id: str = "demo", phone: str | None = PHO
     return holder.id
 
 
-async def test_database_is_wal_with_foreign_keys_at_the_latest_version(store: Store, db_path: str) -> None:
+async def test_database_is_wal_with_foreign_keys_at_the_latest_version(
+    store: Store, db_path: str
+) -> None:
     await a_holder(store)
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert raw.execute("PRAGMA user_version").fetchone()[0] == migrations()[-1][0]
 
 
-async def test_reopening_does_not_migrate_twice_or_lose_rows(db_path: str, clock: FakeClock) -> None:
+async def test_reopening_does_not_migrate_twice_or_lose_rows(
+    db_path: str, clock: FakeClock
+) -> None:
     first = await Store.open(db_path, clock)
     await a_holder(first)
     await first.close()
@@ -162,8 +167,11 @@ async def test_pending_lookup_uses_an_index(store: Store, db_path: str) -> None:
                 ("SELECT * FROM challenges WHERE phone_e164 = ? AND created_at > ?", (PHONE, 0)),
                 ("SELECT 1 FROM holders WHERE phone_e164 = ?", (PHONE,)),
                 ("SELECT count(*) FROM calls WHERE cli_e164 = ? AND received_at > ?", (PHONE, 0)),
-                ("SELECT auth_number FROM challenges WHERE phone_e164 = ? AND state = 'pending'"
-                 " AND expires_at > ?", (PHONE, 0)),  # fmt: skip
+                (
+                    "SELECT auth_number FROM challenges WHERE phone_e164 = ? AND state = 'pending'"
+                    " AND expires_at > ?",
+                    (PHONE, 0),
+                ),  # fmt: skip
             ]
         ]
     assert all("USING" in plan and "INDEX" in plan for plan in plans), plans

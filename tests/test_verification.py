@@ -1,4 +1,5 @@
 """The decision as a table: call facts + store rows + clock → outcome and reason."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -153,7 +154,9 @@ def test_decision_table(
 
 
 def test_withheld_call_names_no_challenge_when_two_are_live() -> None:
-    withheld = replace(CALL, presentation=Presentation.WITHHELD, presentation_reason="presentation_prohibited")
+    withheld = replace(
+        CALL, presentation=Presentation.WITHHELD, presentation_reason="presentation_prohibited"
+    )
     decision = decide(withheld, CallerRecord(True, (live(2), live(1)), 0), NOW)
     assert decision.outcome is Outcome.WITHHELD and decision.challenge_id is None
 

@@ -1,0 +1,106 @@
+"""The `callauth` command: `serve` and `call` (see DESIGN.md, "Public interface")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from ivr.config import Config, ConfigError, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callauth", description="Caller-ID login verification server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web site and the FastAGI server")
+    serve.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    serve.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+    serve.add_argument("--http", metavar="HOST:PORT", help="web address (default 127.0.0.1:8080)")
+    serve.add_argument(
+        "--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)"
+    )
+    serve.add_argument("--demo", action="store_true", default=None, help="seed demo data if empty")
+    serve.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+
+    call = commands.add_parser("call", help="place a simulated Asterisk call to the FastAGI port")
+    call.add_argument(
+        "--from",
+        dest="caller",
+        required=True,
+        metavar="NUMBER",
+        help="caller number as the trunk presents it (e.g. 09012345678)",
+    )
+    call.add_argument(
+        "--to",
+        dest="dialled",
+        required=True,
+        metavar="NUMBER",
+        help="the authentication number dialled (e.g. 0120111222)",
+    )
+    call.add_argument(
+        "--presentation",
+        choices=("allowed", "prohib", "unavailable"),
+        default="allowed",
+        help="caller ID presentation (default allowed)",
+    )
+    call.add_argument("--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)")
+    call.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    return parser  # fmt: skip
+
+
+def _config(args: argparse.Namespace) -> Config:
+    text = None
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as exc:
+            raise ConfigError(f"config file: {exc}") from exc
+    flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "demo")}
+    return load(text, os.environ, flags)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"callauth: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        from callauth.serve import run
+
+        run(config)
+        return 0
+    return asyncio.run(_call(config, args))
+
+
+async def _call(config: Config, args: argparse.Namespace) -> int:
+    from ivr.simulator import place_call
+
+    from ivr.dialplan import RESULT_VARIABLE, Outcome
+
+    try:
+        result = await place_call(
+            config.agi.host,
+            config.agi.port,
+            caller=args.caller,
+            dialled=args.dialled,
+            presentation=args.presentation,
+        )
+    except OSError as exc:
+        print(f"callauth call: cannot reach FastAGI at {config.agi}: {exc}", file=sys.stderr)
+        return 2
+    outcome = result.variables.get(RESULT_VARIABLE, "")
+    print(outcome or "(no result: the service set no CALLAUTH_RESULT)")
+    return 0 if outcome == Outcome.VERIFIED.value else 1

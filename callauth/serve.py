@@ -1,0 +1,57 @@
+"""`callauth serve`: web, FastAGI and background work on one asyncio loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from ivr.agi_server import start_fastagi
+from web.app import create_app
+
+from callauth import demo
+from ivr.config import Config
+from web import keys
+
+logger = logging.getLogger(__name__)
+
+
+def build_app(config: Config) -> web.Application:
+    """The web app with the FastAGI server (and demo seeding) in its lifecycle.
+
+    Contexts run in order at start-up and in reverse at shutdown: the store opens first
+    and closes last, after the FastAGI server has stopped taking calls.
+    """
+    app = create_app(config)
+    if config.demo:
+        app.cleanup_ctx.append(_demo_ctx)
+    app.cleanup_ctx.append(_fastagi_ctx)
+    return app
+
+
+async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
+    if await demo.seed(app[keys.STORE]):
+        logger.info("seeded demo data")
+    print(demo.credentials(), flush=True)
+    yield
+
+
+async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    server = await start_fastagi(app[keys.SERVICE], config)
+    print(f"FastAGI: agi://{config.agi}/auth", flush=True)
+    try:
+        yield
+    finally:
+        await server.close()
+
+
+def run(config: Config) -> None:
+    print(f"callauth: database {config.db}, call mode {config.call_mode}", flush=True)
+    web.run_app(
+        build_app(config),
+        host=config.http.host,
+        port=config.http.port,
+        print=lambda _: print(f"Web: http://{config.http}/login", flush=True),
+        access_log=None,
+    )
