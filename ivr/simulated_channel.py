@@ -1,0 +1,162 @@
+"""Asterisk's side of one AGI session, without I/O: one command line in, reply lines out.
+
+The behaviour is the one recorded in ``tests/fixtures/`` (Asterisk 22.10.1):
+
+- ``GET VARIABLE`` answers from the channel (``200 result=0`` when unset) and, like
+  ``SET VARIABLE``, ``EXEC`` and ``VERBOSE``, still works on a dead channel;
+- ``ANSWER``, ``STREAM FILE`` and ``HANGUP`` get ``511`` on a dead channel;
+- ``EXEC Hangup N`` returns ``200 result=-1`` and the channel dies with cause N;
+- when the channel dies, Asterisk sends ``HANGUP`` once, on its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ivr.simulator import CallSpec
+
+DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
+UNKNOWN = "510 Invalid or unknown command"
+#: Cause of a hang-up by the caller or by the AGI ``HANGUP`` command.
+NORMAL_CLEARING = 16
+#: A played prompt's end position (samples): any positive number will do.
+ENDPOS = 16000
+
+_SUBSTITUTION = re.compile(r"\$\{([^}]*)\}")
+
+
+def default_sounds(name: str) -> bool:
+    """Installed prompts: callauth's own (``asterisk-conf`` ships them), nothing else."""
+    return name.startswith("callauth/")
+
+
+def split_args(line: str) -> list[str]:
+    """Split a command line as Asterisk's ``parse_args`` does: quotes group, ``\\`` escapes."""
+    args: list[str] = []
+    current: list[str] = []
+    started = quoted = escaped = False
+    for char in line:
+        if escaped or not (char in '\\"' or (char.isspace() and not quoted)):
+            current.append(char)
+            escaped, started = False, True
+        elif char == "\\":
+            escaped = started = True
+        elif char == '"':
+            quoted, started = not quoted, True
+        elif started:  # unquoted white space ends an argument
+            args.append("".join(current))
+            current, started = [], False
+    if started:
+        args.append("".join(current))
+    return args
+
+
+class SimulatedChannel:
+    def __init__(self, spec: CallSpec, sound_exists: Callable[[str], bool] = default_sounds):
+        self.spec = spec
+        self.sound_exists = sound_exists
+        self.variables: dict[str, str] = {}  # set with SET VARIABLE
+        self.alive = True
+        self.answered = False
+        self.cause: int | None = None
+        self.caller_hung_up = False
+        self.played: list[str] = []
+        self._commands = 0
+
+    def respond(self, line: str) -> list[str]:
+        """The lines Asterisk writes for one command line, ``HANGUP`` notices included."""
+        args = split_args(line)
+        index, self._commands = self._commands, self._commands + 1
+        if self.alive and index == self.spec.hangup_after:
+            self._die(NORMAL_CLEARING)
+            self.caller_hung_up = True
+            if args[:1] and args[0].upper() == "EXEC":
+                return ["200 result=-1", "HANGUP"]  # the running application is interrupted
+            return ["HANGUP", *self._dispatch(args)]
+        was_alive = self.alive
+        reply = self._dispatch(args)
+        return [*reply, "HANGUP"] if was_alive and not self.alive else reply
+
+    def lookup(self, name: str) -> str | None:
+        spec = self.spec
+        builtin = {
+            "CALLERID(num)": spec.caller,
+            "CALLERID(name)": spec.caller_name,
+            "CALLERID(num-pres)": spec.num_pres,
+            "CALLERID(pres)": spec.pres,
+            "CHANNEL(name)": spec.channel_name,
+        }
+        return self.variables.get(name, builtin.get(name))
+
+    def _die(self, cause: int) -> None:
+        self.alive, self.cause = False, cause
+
+    def _dispatch(self, args: list[str]) -> list[str]:
+        words = [arg.upper() for arg in args[:3]]
+        for command, needed, handler in self._table():
+            if words[: len(command)] == list(command):
+                rest = args[len(command) :]
+                if len(rest) < needed:
+                    return [
+                        "520-Invalid command syntax.  Proper usage follows:",
+                        f"Usage: {' '.join(command)}",
+                        "520 End of proper usage.",
+                    ]
+                return [handler(rest)]
+        return [UNKNOWN]
+
+    def _table(self) -> list[tuple[tuple[str, ...], int, Callable[[list[str]], str]]]:
+        return [
+            (("GET", "FULL", "VARIABLE"), 1, self._get_full_variable),
+            (("GET", "VARIABLE"), 1, self._get_variable),
+            (("SET", "VARIABLE"), 2, self._set_variable),
+            (("STREAM", "FILE"), 2, self._stream_file),
+            (("ANSWER",), 0, self._answer),
+            (("HANGUP",), 0, self._hangup),
+            (("EXEC",), 1, self._exec),
+            (("VERBOSE",), 1, lambda rest: "200 result=1"),
+        ]
+
+    def _get_variable(self, rest: list[str]) -> str:
+        value = self.lookup(rest[0])
+        return "200 result=0" if value is None else f"200 result=1 ({value})"
+
+    def _get_full_variable(self, rest: list[str]) -> str:
+        value = _SUBSTITUTION.sub(lambda m: self.lookup(m.group(1)) or "", rest[0])
+        return f"200 result=1 ({value})"
+
+    def _set_variable(self, rest: list[str]) -> str:
+        self.variables[rest[0]] = rest[1]
+        return "200 result=1"
+
+    def _stream_file(self, rest: list[str]) -> str:
+        if not self.alive:
+            return DEAD
+        if not self.sound_exists(rest[0]):
+            return "200 result=-1 endpos=0"
+        self.played.append(rest[0])
+        return f"200 result=0 endpos={ENDPOS}"
+
+    def _answer(self, rest: list[str]) -> str:
+        if not self.alive:
+            return DEAD
+        self.answered = True
+        return "200 result=0"
+
+    def _hangup(self, rest: list[str]) -> str:
+        if not self.alive:
+            return DEAD
+        self._die(NORMAL_CLEARING)
+        return "200 result=1"
+
+    def _exec(self, rest: list[str]) -> str:
+        app, data = rest[0], rest[1] if len(rest) > 1 else ""
+        if app.lower() != "hangup":
+            return "200 result=0"
+        # The Hangup application always returns -1; it ends a live channel with its cause.
+        if self.alive:
+            self._die(int(data) if data.isdigit() else NORMAL_CLEARING)
+        return "200 result=-1"
