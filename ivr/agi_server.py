@@ -1,0 +1,152 @@
+"""The FastAGI server: owns the accept loop, bounds what a peer may send, tracks calls.
+
+panoramisk 1.4's ``Application.handler`` spins forever (freezing the loop) when a peer
+closes before the blank line ending the header block, and has no size or time bound.
+This subclass keeps panoramisk's route table and replaces the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Mapping
+
+from panoramisk import fast_agi
+
+from ivr.agi_channel import AgiChannel
+from ivr.agi_handlers import ROUTES, Route
+from ivr.config import Config
+from ivr.service import VerificationService
+
+logger = logging.getLogger(__name__)
+
+_HEADER_LINE = re.compile(r"(?P<key>\w+): (?P<value>.*)")
+
+
+class BadHeader(Exception):
+    """The peer's header block is not one Asterisk would send; the message says why."""
+
+
+def parse_header(block: bytes) -> dict[str, str]:
+    """The ``agi_*`` variables of a header block ending in a blank line."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadHeader("header block is not UTF-8") from exc
+    headers: dict[str, str] = {}
+    for line in text.removesuffix("\n\n").split("\n"):
+        match = _HEADER_LINE.fullmatch(line.removesuffix("\r"))
+        if match is None:
+            raise BadHeader(f"malformed header line {line[:40]!r}")
+        headers[match["key"]] = match["value"]
+    return headers
+
+
+class FastAgiServer(fast_agi.Application):
+    def __init__(
+        self,
+        service: VerificationService,
+        config: Config,
+        routes: Mapping[str, Route] = ROUTES,
+    ) -> None:
+        super().__init__(default_encoding="utf-8", loop=asyncio.get_running_loop())
+        self.service = service
+        self.config = config
+        for script, route in routes.items():
+            self.add_route(script, route)
+        self._server: asyncio.Server | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> None:
+        # The stream limit bounds the header block (and any one reply line).
+        self._server = await asyncio.start_server(
+            self.handler, host, port, limit=self.config.agi_header_max_bytes
+        )
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def running_calls(self) -> int:
+        return len(self._calls)
+
+    async def close(self) -> None:
+        """Stop accepting, cancel the calls in progress and wait for them to end."""
+        if self._server is not None:
+            self._server.close()
+        calls = list(self._calls)
+        for task in calls:
+            task.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
+        try:
+            await self._serve(reader, writer, peer)
+        except Exception:
+            # The one place a traceback is logged: one connection failed, the rest go on.
+            logger.exception("FastAGI connection from %s failed", peer)
+        finally:
+            self._calls.discard(task)
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
+        headers = await self._read_header(reader, peer)
+        if headers is None:
+            return
+        script = headers.get("agi_network_script", "")
+        route = self._route.get(script)
+        if route is None:
+            logger.warning(
+                "FastAGI peer %s asked for unknown script %r (call %s); closing",
+                peer, script[:40], headers.get("agi_uniqueid", ""),
+            )  # fmt: skip
+            return
+        channel = AgiChannel(
+            self, headers, reader, writer,
+            peer=peer, command_timeout=self.config.agi_command_timeout,
+        )  # fmt: skip
+        await route(channel, self.service)
+
+    async def _read_header(self, reader: asyncio.StreamReader, peer: str) -> dict[str, str] | None:
+        """The header block, or None (after one log line) for a peer that is not Asterisk."""
+        timeout = self.config.agi_header_timeout
+        try:
+            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout)
+            return parse_header(block)
+        except asyncio.IncompleteReadError as exc:
+            reason = f"closed after {len(exc.partial)} bytes, before the header block ended"
+        except asyncio.LimitOverrunError:
+            reason = f"sent over {self.config.agi_header_max_bytes} bytes without a blank line"
+        except TimeoutError:
+            reason = f"sent no complete header block within {timeout}s"
+        except BadHeader as exc:
+            reason = f"sent a bad header block: {exc}"
+        except (ConnectionError, OSError) as exc:
+            reason = f"connection failed ({exc.__class__.__name__})"
+        logger.warning("FastAGI peer %s %s; closing", peer, reason)
+        return None
+
+
+async def start_fastagi(service: VerificationService, config: Config) -> FastAgiServer:
+    """Listen on ``config.agi`` (port 0 picks a free port: read ``server.port``)."""
+    server = FastAgiServer(service, config)
+    await server.start(config.agi.host, config.agi.port)
+    logger.info("FastAGI listening on %s:%d", config.agi.host, server.port)
+    return server

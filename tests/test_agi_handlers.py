@@ -1,0 +1,195 @@
+"""The ``auth`` script end to end: simulated Asterisk → TCP → FastAGI → service → SQLite."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from db.models import ChallengeState
+from db.store import Store
+from ivr.agi_handlers import PROMPTS
+from ivr.dialplan import Outcome
+from ivr.simulator import scenario
+from tests.agi_support import (
+    add_holder,
+    call,
+    call_spec,
+    dialled,
+    fastagi,
+    start_challenge,
+)
+
+
+async def _last_call_reason(store: Store) -> tuple[str, str]:
+    last = (await store.recent_calls(1))[0]
+    return last.outcome, last.reason
+
+
+async def _state(store: Store, challenge_id: int) -> ChallengeState:
+    challenge = await store.challenge(challenge_id)
+    assert challenge is not None
+    return challenge.state
+
+
+async def test_call_from_registered_phone_verifies_without_answering(store) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge))
+    assert result.outcome == "verified"
+    assert not result.answered and result.hangup_cause == 16
+    assert result.commands == [
+        "GET VARIABLE CALLERID(num-pres)",
+        "SET VARIABLE CALLAUTH_RESULT verified",
+        "EXEC Hangup 16",
+    ]
+    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await _last_call_reason(store) == ("verified", "verified")
+
+
+@pytest.mark.parametrize(
+    "cli", ["09012345678", "+819012345678", "819012345678", "0081 90-1234-5678"]
+)
+async def test_every_form_of_the_registered_number_verifies(store, cli: str) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, caller=cli, dialled=dialled(challenge))
+    assert result.outcome == "verified"
+    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+
+
+REFUSED = [
+    # (label, call arguments, outcome, reason)
+    ("prohib", {"presentation": "prohib"}, "withheld", "presentation_prohibited"),
+    ("sip-privacy", {"presentation": "prohib", "channel_type": "PJSIP"}, "withheld",
+     "presentation_prohibited"),
+    ("unavailable", {"caller": "", "presentation": "unavailable"}, "unavailable",
+     "presentation_unavailable"),
+    ("empty-cli", {"caller": ""}, "unavailable", "cli_empty"),
+    ("anonymous", {"caller": "anonymous"}, "withheld", "cli_anonymous"),
+    ("sip-untrusted-anonymous", {"presentation": "unavailable", "channel_type": "PJSIP"},
+     "withheld", "cli_anonymous"),
+    ("other-number", {"caller": "08011112222"}, "not_matched", "unregistered_number"),
+    ("untrusted-context", {"context": "from-internal"}, "untrusted", "untrusted_context"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("label", "kwargs", "outcome", "reason"), REFUSED, ids=[r[0] for r in REFUSED]
+)
+async def test_refused_call_never_verifies(store, label, kwargs, outcome, reason) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge), **kwargs)
+    assert result.outcome == outcome
+    assert not result.answered and result.hangup_cause == 21
+    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await _last_call_reason(store) == (outcome, reason)
+
+
+async def test_withheld_call_from_empty_originate_never_verifies(store) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call_spec(server, scenario("empty-cid", dialled=dialled(challenge)))
+    assert result.outcome == "unavailable"
+    assert await _state(store, challenge.id) is ChallengeState.PENDING
+
+
+async def test_call_to_another_auth_number_never_verifies(store) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        other = next(n for n in server.config.auth_numbers if n != dialled(challenge))
+        result = await call(server, dialled=other)
+    assert result.outcome == "not_matched"
+    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await _last_call_reason(store) == ("not_matched", "wrong_auth_number")
+
+
+async def test_call_after_expiry_never_verifies(store, clock) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        clock.advance(server.config.challenge_ttl + 1)
+        result = await call(server, dialled=dialled(challenge))
+    assert result.outcome == "expired"
+    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await _last_call_reason(store) == ("expired", "challenge_expired")
+
+
+async def test_repeat_call_after_success_is_not_matched(store) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        first = await call(server, dialled=dialled(challenge))
+        again = await call(server, dialled=dialled(challenge))
+    assert (first.outcome, again.outcome) == ("verified", "not_matched")
+    assert await _last_call_reason(store) == ("not_matched", "already_verified")
+
+
+async def test_two_pending_logins_on_one_number_verify_neither(store) -> None:
+    async with fastagi(store, auth_numbers=("0120111222",)) as server:
+        holder = await add_holder(store)
+        first = await start_challenge(server, holder, "tab-1")
+        second = await start_challenge(server, holder, "tab-2")
+        result = await call(server, dialled="0120111222")
+    assert result.outcome == "ambiguous"
+    for challenge in (first, second):
+        assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await _last_call_reason(store) == ("ambiguous", "several_pending_challenges")
+
+
+async def test_call_from_a_peer_not_allowed_never_verifies(store) -> None:
+    async with fastagi(store, allowed_peers=("192.0.2.10",)) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge))
+    assert result.outcome == "untrusted"
+    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await _last_call_reason(store) == ("untrusted", "peer_not_allowed")
+
+
+async def test_caller_hanging_up_during_the_call_still_records_the_decision(store) -> None:
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        # The caller hangs up while CALLAUTH_RESULT is being set: nothing more is sent.
+        result = await call(server, dialled=dialled(challenge), hangup_after=1)
+    assert result.caller_hung_up and result.outcome == "verified"
+    assert result.commands[-1] == "SET VARIABLE CALLAUTH_RESULT verified"
+    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "outcome"),
+    [({}, Outcome.VERIFIED), ({"presentation": "prohib"}, Outcome.WITHHELD),
+     ({"caller": "08011112222"}, Outcome.NOT_MATCHED)],
+)  # fmt: skip
+async def test_announce_mode_answers_and_plays_the_outcome_prompt(store, kwargs, outcome) -> None:
+    async with fastagi(store, call_mode="announce") as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge), **kwargs)
+    assert result.outcome == outcome.value
+    assert result.answered and result.played == (PROMPTS[outcome],)
+    assert result.commands[-3:] == ["ANSWER", f'STREAM FILE {PROMPTS[outcome]} ""', "HANGUP"]
+    assert result.hangup_cause == 16
+
+
+def test_every_outcome_has_a_prompt() -> None:
+    assert set(PROMPTS) == set(Outcome)
+
+
+async def test_failing_service_sets_error_and_rejects(db_path, clock, caplog) -> None:
+    broken = await Store.open(db_path, clock)
+    async with fastagi(broken) as server:
+        await broken.close()  # every query now fails inside the service
+        result = await call(server, dialled="0120111222")
+    assert result.outcome == "error"
+    assert not result.answered and result.hangup_cause == 21
+    assert any(r.levelname == "ERROR" and result.spec.uniqueid in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+
+
+async def test_call_logs_carry_the_uniqueid_and_no_full_number(store, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="ivr")
+    async with fastagi(store) as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge), hangup_after=1)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("ivr.")]
+    assert any(result.spec.uniqueid in m and "hung up" in m for m in messages)
+    assert not any("9012345678" in m for m in messages)
