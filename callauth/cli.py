@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from ivr.config import Config, ConfigError, load
 
+#: A simulated call that takes longer than this is reported as a failure.
+CALL_TIMEOUT = 30
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -91,15 +94,20 @@ async def _call(config: Config, args: argparse.Namespace) -> int:
     from ivr.dialplan import RESULT_VARIABLE, Outcome
 
     try:
-        result = await place_call(
-            config.agi.host,
-            config.agi.port,
-            caller=args.caller,
-            dialled=args.dialled,
-            presentation=args.presentation,
-        )
+        async with asyncio.timeout(CALL_TIMEOUT):
+            result = await place_call(
+                config.agi.host,
+                config.agi.port,
+                caller=args.caller,
+                dialled=args.dialled,
+                presentation=args.presentation,
+            )
     except OSError as exc:
         print(f"callauth call: cannot reach FastAGI at {config.agi}: {exc}", file=sys.stderr)
+        return 2
+    except TimeoutError:
+        print(f"callauth call: no answer from FastAGI at {config.agi} in {CALL_TIMEOUT} s",
+              file=sys.stderr)  # fmt: skip
         return 2
     outcome = result.variables.get(RESULT_VARIABLE, "")
     print(outcome or "(no result: the service set no CALLAUTH_RESULT)")

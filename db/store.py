@@ -7,10 +7,10 @@ expected old state, so a race can never verify twice or resurrect an expired cha
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 
@@ -61,19 +61,19 @@ _CHALLENGE_COLUMNS = (
 _CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
 
 
-def _challenge(row: Mapping[str, Any]) -> Challenge:
+def _challenge(row: sqlite3.Row) -> Challenge:
     values = dict(row)
     values["state"] = ChallengeState(values["state"])
     return Challenge(**values)
 
 
-def _holder(row: Mapping[str, Any]) -> Holder:
+def _holder(row: sqlite3.Row) -> Holder:
     values = dict(row)
     values.pop("created_at", None)
     return Holder(**values)
 
 
-def _contract(row: Mapping[str, Any]) -> Contract:
+def _contract(row: sqlite3.Row) -> Contract:
     values = dict(row)
     values["insured_same_as_holder"] = bool(values["insured_same_as_holder"])
     values["changeable_online"] = bool(values["changeable_online"])
