@@ -1,0 +1,1 @@
+"""The policyholder web site: login, caller-ID verification page, My Page, ops endpoints."""

@@ -1,0 +1,113 @@
+"""The web application factory: ``create_app(config)``.
+
+Resources are single-yield ``cleanup_ctx`` generators, set up in order and torn down in
+reverse. The composition root may append its own (the FastAGI server reads app[SERVICE]).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp_jinja2
+import aiohttp_session
+import jinja2
+from aiohttp import web
+
+from db.store import Clock, Store, system_clock
+from ivr.config import Config
+from ivr.service import VerificationService
+from web import filters, passwords
+from web.csrf import csrf_middleware
+from web.errors import error_middleware
+from web.hints import HintBook
+from web.keys import CLOCK, CONFIG, HINTS, METRICS, SERVICE, SSE_TASKS, STORE, THROTTLE
+from web.metrics import Metrics
+from web.routes import setup_routes
+from web.sessions import StoreStorage
+from web.throttle import LoginThrottle
+
+logger = logging.getLogger(__name__)
+
+BRAND = "みらい少額短期保険"
+#: expire_due runs every tick so waiting pages hear 'expired' within a second.
+TICK_SECONDS = 1.0
+PURGE_EVERY_TICKS = 60
+CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+
+def create_app(config: Config, *, clock: Clock = system_clock) -> web.Application:
+    """The site for ``config``; ``clock`` (epoch seconds) is replaceable for tests."""
+    app = web.Application(middlewares=[error_middleware])
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[THROTTLE] = LoginThrottle(config.login_limit, config.login_window, clock)
+    app[METRICS] = Metrics()
+    app[SSE_TASKS] = set()
+    # Order matters: errors outermost, then sessions, then CSRF (which reads the session).
+    aiohttp_session.setup(
+        app, StoreStorage(max_age=config.session_max_age, secure=config.cookie_secure)
+    )
+    app.middlewares.append(csrf_middleware)
+    env = aiohttp_jinja2.setup(
+        app, loader=jinja2.PackageLoader("web", "templates"), filters=filters.FILTERS
+    )
+    env.globals["brand"] = BRAND
+    setup_routes(app)
+    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(housekeeping_ctx)
+    app.on_response_prepare.append(_security_headers)
+    app.on_shutdown.append(_stop_event_streams)
+    return app
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # Everything is served from this origin (no CDN); no page may be framed (clickjacking).
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+
+
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = await Store.open(config.db, app[CLOCK])
+    app[STORE] = store
+    app[SERVICE] = VerificationService(store, config)
+    app[HINTS] = HintBook(store.events, store.clock)
+    await passwords.warm_up()
+    try:
+        yield
+    finally:
+        await app[HINTS].close()
+        await store.close()
+
+
+async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_housekeeping(app[STORE]), name="callauth-housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _housekeeping(store: Store) -> None:
+    ticks = 0
+    while True:
+        try:
+            await store.expire_due()
+            if ticks % PURGE_EVERY_TICKS == 0:
+                await store.purge_sessions()
+        except Exception as exc:  # keep ticking: a busy database now is fine next second
+            logger.warning("housekeeping failed: %r", exc)
+        ticks += 1
+        await asyncio.sleep(TICK_SECONDS)
+
+
+async def _stop_event_streams(app: web.Application) -> None:
+    """Waiting browsers would hold shutdown for the whole grace period; end them now."""
+    tasks: set[asyncio.Task[None]] = app[SSE_TASKS]
+    for task in list(tasks):
+        task.cancel()

@@ -1,0 +1,45 @@
+"""Jinja2 filters for dates and phone numbers as the pages show them."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+
+from ivr import phone_policy
+
+
+def japanese_date(value: str | None) -> str:
+    """``1980-04-01`` → ``1980年4月1日``; anything else is shown as it is."""
+    try:
+        day = datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return value or ""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def masked_phone(e164: str | None) -> str:
+    """Only the last 4 digits, keeping the hyphenated shape: ``***-****-5678``."""
+    if not e164:
+        return "未登録"
+    shown = phone_policy.display(e164)
+    digits = sum(c.isdigit() for c in shown)
+    seen = 0
+
+    def hide(match: re.Match[str]) -> str:
+        nonlocal seen
+        seen += 1
+        return match.group() if seen > digits - 4 else "*"
+
+    return re.sub(r"\d", hide, shown)
+
+
+def phone_display(e164: str) -> str:
+    return phone_policy.display(e164)
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "japanese_date": japanese_date,
+    "masked_phone": masked_phone,
+    "phone_display": phone_display,
+}

@@ -1,0 +1,56 @@
+"""The login's steps kept in the session: password passed → challenge → verified holder."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+from aiohttp_session import Session, get_session
+
+from db.models import Challenge, Holder
+from ivr import phone_policy
+from web.keys import CONFIG, HINTS, SERVICE, STORE
+from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
+
+
+def client_address(request: web.Request) -> str:
+    # The peer address as seen by this server; a reverse proxy in front would need its own
+    # trusted X-Forwarded-For handling, which we deliberately do not guess at here.
+    return request.remote or ""
+
+
+def has_usable_phone(request: web.Request, holder: Holder) -> bool:
+    if not holder.phone_e164:
+        return False
+    return phone_policy.check(holder.phone_e164, request.app[CONFIG].allowed_kinds).registrable
+
+
+async def start_challenge(request: web.Request, session: Session, holder: Holder) -> Challenge:
+    """A new challenge for this session (its older pending one is cancelled by the store)."""
+    assert holder.phone_e164 is not None
+    ref = session.get(SESSION_REF)
+    if not isinstance(ref, str):
+        ref = secrets.token_urlsafe(16)
+    challenge = await request.app[SERVICE].start_challenge(holder.id, holder.phone_e164, ref)
+    request.app[HINTS].watch(challenge)
+    session[LOGIN_HOLDER] = holder.id
+    session[SESSION_REF] = ref
+    session[CHALLENGE] = challenge.id
+    return challenge
+
+
+async def current_challenge(request: web.Request) -> Challenge | None:
+    """The challenge this browser session started, if any."""
+    session = await get_session(request)
+    challenge_id = session.get(CHALLENGE)
+    if not isinstance(challenge_id, int):
+        return None
+    challenge = await request.app[STORE].challenge(challenge_id)
+    if challenge is None or challenge.session_ref != session.get(SESSION_REF):
+        return None
+    return challenge
+
+
+async def authenticated_holder(request: web.Request) -> int | None:
+    holder_id = (await get_session(request)).get(HOLDER)
+    return holder_id if isinstance(holder_id, int) else None

@@ -1,0 +1,25 @@
+"""Typed application keys: every shared object the web app holds, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from db.store import Clock, Store
+from ivr.config import Config
+from ivr.service import VerificationService
+from web.hints import HintBook
+from web.metrics import Metrics
+from web.throttle import LoginThrottle
+
+CONFIG = web.AppKey("CONFIG", Config)
+#: The clock shared by the store, the throttle and the views (a fake one in tests).
+CLOCK = web.AppKey[Clock]("CLOCK")
+STORE = web.AppKey("STORE", Store)
+SERVICE = web.AppKey("SERVICE", VerificationService)
+THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
+METRICS = web.AppKey("METRICS", Metrics)
+HINTS = web.AppKey("HINTS", HintBook)
+#: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
+SSE_TASKS = web.AppKey[set[asyncio.Task[None]]]("SSE_TASKS")

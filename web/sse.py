@@ -1,0 +1,99 @@
+"""``GET /verify/events``: the waiting page's live feed (Server-Sent Events).
+
+It sends the current status at once, then again whenever the challenge changes or a
+refused call leaves a hint, and ends on a final state. Comments every ``HEARTBEAT`` seconds
+keep proxies from closing the stream and reveal a browser that has gone away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from db.models import ChallengeEvent
+from web.flow import current_challenge
+from web.hints import HINT_MESSAGES
+from web.keys import CONFIG, HINTS, METRICS, SSE_TASKS, STORE
+from web.status import status_payload
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT = 15.0
+#: A stream never outlives its challenge by more than this; the browser reconnects if needed.
+OVERTIME = 60.0
+
+
+async def verify_events(request: web.Request) -> web.StreamResponse:
+    challenge = await current_challenge(request)
+    if challenge is None:
+        return web.Response(status=204)  # 204 tells EventSource not to reconnect
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    task = asyncio.current_task()
+    assert task is not None
+    request.app[SSE_TASKS].add(task)
+    gauge = request.app[METRICS].sse_clients
+    gauge.inc()
+    try:
+        with request.app[STORE].events.subscribe(challenge.id) as queue:
+            await _stream(request, response, challenge.id, queue)
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError: the browser left
+        logger.debug("event stream closed by the browser")
+    finally:
+        gauge.dec()
+        request.app[SSE_TASKS].discard(task)
+    return response
+
+
+async def _stream(
+    request: web.Request,
+    response: web.StreamResponse,
+    challenge_id: int,
+    queue: asyncio.Queue[ChallengeEvent],
+) -> None:
+    store = request.app[STORE]
+    hint = request.app[HINTS].kind(challenge_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + request.app[CONFIG].challenge_ttl + OVERTIME
+    await response.write(b"retry: 2000\n\n")
+    sent: tuple[Any, ...] | None = None
+    while loop.time() < deadline:
+        challenge = await store.challenge(challenge_id)
+        if challenge is None:
+            return
+        payload = status_payload(challenge, store.clock(), hint)
+        if sent != (payload["state"], payload["hint"]):
+            sent = (payload["state"], payload["hint"])
+            await _send(response, payload)
+        if payload["state"] != "pending":
+            return
+        wait = min(HEARTBEAT, payload["expires_in"] + 1.0)
+        event = await _next_event(response, queue, wait)
+        if event is not None and event.kind in HINT_MESSAGES:
+            hint = event.kind
+
+
+async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:
+    data = json.dumps(payload, ensure_ascii=False)
+    await response.write(f"data: {data}\n\n".encode())
+
+
+async def _next_event(
+    response: web.StreamResponse, queue: asyncio.Queue[ChallengeEvent], wait: float
+) -> ChallengeEvent | None:
+    """The next event, or None after ``wait`` seconds (having sent a heartbeat)."""
+    try:
+        return await asyncio.wait_for(queue.get(), wait)
+    except TimeoutError:
+        await response.write(b": keep-alive\n\n")
+        return None

@@ -1,0 +1,25 @@
+"""The state of a login's challenge as the waiting page sees it (JSON and SSE share it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db.models import Challenge, ChallengeState
+from ivr import phone_policy
+from web.hints import HINT_MESSAGES
+
+
+def status_payload(challenge: Challenge, now: int, hint_kind: str | None) -> dict[str, Any]:
+    state = challenge.visible_state(now)
+    if state is ChallengeState.CONSUMED:  # the browser only needs to know it may go on
+        state = ChallengeState.VERIFIED
+    pending = state is ChallengeState.PENDING
+    hint_kind = hint_kind if pending else None
+    return {
+        "state": state.value,
+        "auth_number": phone_policy.domestic(challenge.auth_number),
+        "auth_number_display": phone_policy.display(challenge.auth_number),
+        "expires_in": max(0, challenge.expires_at - now) if pending else 0,
+        "hint": HINT_MESSAGES.get(hint_kind or ""),
+        "hint_kind": hint_kind,
+    }

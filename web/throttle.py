@@ -1,0 +1,86 @@
+"""Login throttling with exponential back-off, per login ID and per client address.
+
+After ``limit`` failures inside ``window`` seconds a key is locked for ``base_delay``
+seconds, and every further failure after a lock doubles it (capped at ``window``), as
+django-otp's ThrottlingMixin does. State is in memory: one process holds the web app, and
+a restart forgetting failures costs an attacker nothing they could not get by waiting.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from db.store import Clock
+
+#: Keys kept at most; beyond that the quietest ones are forgotten first.
+MAX_KEYS = 100_000
+
+
+@dataclass
+class _Record:
+    failures: deque[int] = field(default_factory=deque)
+    locked_until: int = 0
+
+
+class Throttle:
+    def __init__(self, limit: int, window: int, clock: Clock, base_delay: int = 30) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.base_delay = base_delay
+        self._records: dict[str, _Record] = {}
+
+    def wait(self, key: str) -> int:
+        """Seconds ``key`` must still wait; 0 when it may try."""
+        record = self._records.get(key)
+        if record is None:
+            return 0
+        return max(0, record.locked_until - self.clock())
+
+    def fail(self, key: str) -> int:
+        """Count a failure; return the wait it now has to serve."""
+        now = self.clock()
+        record = self._records.setdefault(key, _Record())
+        while record.failures and record.failures[0] <= now - self.window:
+            record.failures.popleft()
+        record.failures.append(now)
+        excess = len(record.failures) - self.limit
+        if excess >= 0:
+            delay = min(self.window, self.base_delay * 2 ** min(excess, 30))
+            record.locked_until = now + delay
+        self._prune(now)
+        return self.wait(key)
+
+    def reset(self, key: str) -> None:
+        self._records.pop(key, None)
+
+    def _prune(self, now: int) -> None:
+        if len(self._records) <= MAX_KEYS:
+            return
+        for key, record in list(self._records.items()):
+            if record.locked_until <= now and record.failures[-1] <= now - self.window:
+                del self._records[key]
+        while len(self._records) > MAX_KEYS:  # under a flood of distinct keys
+            del self._records[next(iter(self._records))]
+
+
+class LoginThrottle:
+    """Both throttles a login passes: one per login ID, a looser one per client address."""
+
+    #: One address may fail this many times more often than one login ID (shared NATs).
+    ADDRESS_FACTOR = 4
+
+    def __init__(self, limit: int, window: int, clock: Clock) -> None:
+        self.by_login = Throttle(limit, window, clock)
+        self.by_address = Throttle(limit * self.ADDRESS_FACTOR, window, clock)
+
+    def wait(self, login_id: str, address: str) -> int:
+        return max(self.by_login.wait(login_id), self.by_address.wait(address))
+
+    def fail(self, login_id: str, address: str) -> int:
+        return max(self.by_login.fail(login_id), self.by_address.fail(address))
+
+    def succeed(self, login_id: str) -> None:
+        # The address keeps its count: one good password must not unlock guessing others.
+        self.by_login.reset(login_id)

@@ -1,0 +1,42 @@
+"""JSON API: phone-number validation, shared by the applicant form and My Page.
+
+Not cookie-authenticated and free of side effects, hence exempt from CSRF (see web.csrf).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from aiohttp import web
+
+from ivr import phone_policy
+from web.keys import CONFIG
+
+MAX_NUMBER_LENGTH = 64
+
+
+def _bad_request(japanese: str, english: str) -> web.Response:
+    return web.json_response(
+        {"error": "bad_request", "message": japanese, "message_en": english}, status=400
+    )
+
+
+async def validate_phone(request: web.Request) -> web.Response:
+    try:
+        body: Any = await request.json()
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return _bad_request(
+            'リクエストの形式が正しくありません。JSON で {"number": "電話番号"} を送ってください。',
+            'Malformed request: send JSON {"number": "<phone number>"}.',
+        )
+    number = body.get("number") if isinstance(body, dict) else None
+    if not isinstance(number, str):
+        return _bad_request(
+            "電話番号（number）を文字列で指定してください。",
+            'The field "number" is missing or is not a string.',
+        )
+    if len(number) > MAX_NUMBER_LENGTH:
+        return _bad_request("電話番号が長すぎます。", "The number is too long.")
+    result = phone_policy.check(number, request.app[CONFIG].allowed_kinds)
+    return web.json_response(dataclasses.asdict(result))

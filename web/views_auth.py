@@ -1,0 +1,130 @@
+"""Login and logout.
+
+A wrong password and an unknown login ID get the very same page: same message, same
+status, and an argon2 verification against a dummy hash so the time taken matches too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from db.models import Holder
+from web.csrf import csrf_token
+from web.errors import error_page
+from web.flow import authenticated_holder, client_address, has_usable_phone, start_challenge
+from web.keys import METRICS, STORE, THROTTLE
+from web.passwords import verify_password
+from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
+
+logger = logging.getLogger(__name__)
+
+MAX_FIELD = 256  # longer input is no login ID or password of ours
+BAD_CREDENTIALS = (
+    "ログインIDまたはパスワードが正しくありません。お確かめのうえ、もう一度入力してください。"
+)
+MISSING_FIELDS = "ログインIDとパスワードを入力してください。"
+
+
+async def index(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/mypage" if await authenticated_holder(request) else "/login")
+
+
+async def login_form(request: web.Request) -> web.Response:
+    if await authenticated_holder(request):
+        raise web.HTTPFound("/mypage")
+    notice = "ログアウトしました。" if "logged_out" in request.query else None
+    return await _login_page(request, notice=notice)
+
+
+async def _login_page(
+    request: web.Request,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    login_id: str = "",
+) -> web.Response:
+    context = {
+        "error": error,
+        "notice": notice,
+        "login_id": login_id,
+        "csrf_token": await csrf_token(request),
+    }
+    return aiohttp_jinja2.render_template("login.html", request, context)
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    login_id = str(form.get("login_id", "")).strip()[:MAX_FIELD]
+    password = str(form.get("password", ""))[:MAX_FIELD]
+    address = client_address(request)
+    wait = request.app[THROTTLE].wait(login_id, address)
+    if wait:
+        return _throttled(request, wait)
+    if not login_id or not password:
+        return await _login_page(request, error=MISSING_FIELDS, login_id=login_id)
+    holder = await request.app[STORE].holder_by_login(login_id)
+    matched = await verify_password(holder.password_hash if holder else None, password)
+    if holder is None or not matched:
+        return await _failed(request, login_id, holder, address)
+    request.app[THROTTLE].succeed(login_id)
+    return await _password_passed(request, holder, address)
+
+
+async def _failed(
+    request: web.Request, login_id: str, holder: Holder | None, address: str
+) -> web.Response:
+    wait = request.app[THROTTLE].fail(login_id, address)
+    reason = "wrong_password" if holder else "unknown_login_id"
+    await request.app[STORE].audit(holder.id if holder else None, "login_failure", reason, address)
+    request.app[METRICS].logins.labels("failure").inc()
+    logger.info("login failed from %s (%s)", address, reason)
+    if wait:
+        return _throttled(request, wait)
+    return await _login_page(request, error=BAD_CREDENTIALS, login_id=login_id)
+
+
+def _throttled(request: web.Request, wait: int) -> web.Response:
+    request.app[METRICS].logins.labels("throttled").inc()
+    minutes = max(1, -(-wait // 60))
+    return error_page(
+        request,
+        429,
+        "しばらくしてからお試しください",
+        "ログインに続けて失敗したため、安全のためログインを一時的に停止しています。"
+        f"約{minutes}分後に、もう一度お試しください。"
+        "ログインIDやパスワードがご不明な場合は、コールセンターへお問い合わせください。",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+async def _password_passed(request: web.Request, holder: Holder, address: str) -> web.Response:
+    store = request.app[STORE]
+    if not has_usable_phone(request, holder):
+        await store.audit(holder.id, "login_no_phone", "", address)
+        request.app[METRICS].logins.labels("no_phone").inc()
+        return aiohttp_jinja2.render_template("phone_required.html", request, {})
+    old_challenge = (await get_session(request)).get(CHALLENGE)
+    if isinstance(old_challenge, int):
+        await store.cancel_challenge(old_challenge)
+    session = await renew(request)
+    challenge = await start_challenge(request, session, holder)
+    await store.audit(holder.id, "login_success", f"challenge {challenge.id}", address)
+    request.app[METRICS].logins.labels("success").inc()
+    raise web.HTTPFound("/verify")
+
+
+async def logout(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    challenge_id = session.get(CHALLENGE)
+    store = request.app[STORE]
+    if isinstance(challenge_id, int):
+        await store.cancel_challenge(challenge_id)  # only a pending one changes
+    holder_id = session.get(HOLDER) or session.get(LOGIN_HOLDER)
+    if isinstance(holder_id, int):
+        await store.audit(holder_id, "logout", "", client_address(request))
+    session.invalidate()  # the storage deletes the row and the cookie
+    raise web.HTTPFound("/login?logged_out=1")

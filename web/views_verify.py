@@ -1,0 +1,79 @@
+"""The waiting page: which number to call, from which phone, and how long is left."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from db.models import ChallengeState
+from ivr import phone_policy
+from web.csrf import csrf_token
+from web.flow import (
+    authenticated_holder,
+    client_address,
+    current_challenge,
+    has_usable_phone,
+    start_challenge,
+)
+from web.keys import CONFIG, HINTS, STORE
+from web.status import status_payload
+
+_DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
+
+
+async def verify_page(request: web.Request) -> web.Response:
+    if await authenticated_holder(request):
+        raise web.HTTPFound("/mypage")
+    challenge = await current_challenge(request)
+    if challenge is None:
+        raise web.HTTPFound("/login")
+    store = request.app[STORE]
+    config = request.app[CONFIG]
+    status = status_payload(challenge, store.clock(), request.app[HINTS].kind(challenge.id))
+    context = {
+        "status": status,
+        "phone_tail": phone_policy.last_digits(challenge.phone_e164),
+        "call_mode": config.call_mode,
+        "ttl_minutes": max(1, config.challenge_ttl // 60),
+        "csrf_token": await csrf_token(request),
+    }
+    response = aiohttp_jinja2.render_template("verify.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def status(request: web.Request) -> web.Response:
+    """Polling fallback for browsers without EventSource; same payload as the SSE stream."""
+    challenge = await current_challenge(request)
+    if challenge is None:
+        return web.json_response(
+            {
+                "state": None,
+                "error": "not_logged_in",
+                "message": "ログインの有効期限が切れました。もう一度ログインしてください。",
+            },
+            status=401,
+        )
+    hint = request.app[HINTS].kind(challenge.id)
+    payload = status_payload(challenge, request.app[STORE].clock(), hint)
+    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+
+
+async def reissue(request: web.Request) -> web.Response:
+    """A new challenge (and usually a new number) for a login whose time ran out."""
+    challenge = await current_challenge(request)
+    if challenge is None:
+        raise web.HTTPFound("/login")
+    if challenge.state in _DONE:
+        raise web.HTTPFound("/mypage")
+    store = request.app[STORE]
+    holder = await store.holder(challenge.holder_id)
+    if holder is None or not has_usable_phone(request, holder):
+        raise web.HTTPFound("/login")
+    session = await get_session(request)
+    fresh = await start_challenge(request, session, holder)
+    await store.audit(
+        holder.id, "challenge_reissued", f"challenge {fresh.id}", client_address(request)
+    )
+    raise web.HTTPFound("/verify")
