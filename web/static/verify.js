@@ -1,0 +1,92 @@
+/* The waiting page: follow the challenge live (EventSource), fall back to polling
+   /verify/status every second, count the time down, and move on to /mypage when verified. */
+(function () {
+  "use strict";
+  var root = document.getElementById("verify");
+  if (!root) { return; }
+  var statusUrl = root.getAttribute("data-status-url");
+  var eventsUrl = root.getAttribute("data-events-url");
+  var el = function (id) { return document.getElementById(id); };
+  var deadline = Date.now() + Number(root.getAttribute("data-expires-in")) * 1000;
+  var finished = false;
+  var source = null;
+  var pollTimer = null;
+
+  function format(seconds) {
+    var s = seconds % 60;
+    return Math.floor(seconds / 60) + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function tick() {
+    if (finished) { return; }
+    var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    el("countdown").textContent = format(left);
+  }
+
+  function stop() {
+    finished = true;
+    if (source) { source.close(); source = null; }
+    if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; }
+  }
+
+  function update(status) {
+    if (finished || !status) { return; }
+    if (status.state === "verified") {
+      stop();
+      el("verified-message").hidden = false;
+      el("hint").hidden = true;
+      window.location.assign("/mypage");
+      return;
+    }
+    if (status.state === "pending") {
+      deadline = Date.now() + status.expires_in * 1000;
+      el("hint").textContent = status.hint || "";
+      el("hint").hidden = !status.hint;
+      tick();
+      return;
+    }
+    stop();  /* expired or cancelled */
+    el("countdown-line").hidden = true;
+    el("hint").hidden = true;
+    el("expired-box").hidden = false;
+  }
+
+  function poll() {
+    pollTimer = null;
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", statusUrl, true);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () {
+      if (xhr.status === 401) { stop(); window.location.assign("/login"); return; }
+      try { update(JSON.parse(xhr.responseText)); } catch (e) { /* try again below */ }
+    };
+    xhr.onloadend = function () {
+      if (!finished) { pollTimer = setTimeout(poll, 1000); }
+    };
+    xhr.send();
+  }
+
+  function startPolling() {
+    if (!finished && pollTimer === null) { poll(); }
+  }
+
+  if (root.getAttribute("data-state") !== "pending") {
+    finished = true;
+    return;
+  }
+  if (typeof window.EventSource === "function") {
+    source = new EventSource(eventsUrl);
+    source.onmessage = function (event) {
+      try { update(JSON.parse(event.data)); } catch (e) { /* ignore a garbled message */ }
+    };
+    source.onerror = function () {
+      if (finished) { return; }
+      source.close();
+      source = null;
+      startPolling();
+    };
+  } else {
+    startPolling();
+  }
+  setInterval(tick, 500);
+}());
