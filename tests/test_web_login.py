@@ -1,0 +1,132 @@
+"""Login: CSRF, identical failures, session rotation, throttling, holders without a phone."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from ivr.config import Config
+from web.app import create_app
+from web.keys import STORE
+from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(
+    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> Client:
+    config = Config(db=str(tmp_path / "callauth.db"), login_limit=3, login_window=900)
+    client = await aiohttp_client(create_app(config, clock=clock))
+    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    return client
+
+
+async def test_login_page_has_a_csrf_field_and_sets_a_safe_cookie(client: Client) -> None:
+    response = await client.get("/login")
+    assert response.status == 200
+    html = await response.text()
+    assert csrf_of(html)
+    assert 'name="login_id"' in html and 'name="password"' in html
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+async def test_post_without_the_right_csrf_token_is_refused(
+    client: Client, token: str | None
+) -> None:
+    await client.get("/login")
+    data = {"login_id": "yamada", "password": "correct horse"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = await client.post("/login", data=data, allow_redirects=False)
+    assert response.status == 403
+    assert "もう一度操作してください" in await response.text()
+
+
+async def test_wrong_password_and_unknown_login_id_look_the_same(client: Client) -> None:
+    wrong = await login(client, "yamada", "wrong password")
+    unknown = await login(client, "nobody", "wrong password")
+    assert wrong[0] == unknown[0] == 200
+    # The form echoes the login ID typed; everything else must be identical.
+    assert wrong[1].replace("yamada", "X") == unknown[1].replace("nobody", "X")
+    assert "ログインIDまたはパスワードが正しくありません" in wrong[1]
+
+
+async def test_success_rotates_the_session_and_redirects_to_verify(client: Client) -> None:
+    await client.get("/login")
+    before = session_key(client)
+    status, location = await login(client, "yamada", "correct horse")
+    assert (status, location) == (302, "/verify")
+    after = session_key(client)
+    assert before and after and before != after
+    store = client.app[STORE]
+    assert await store.load_session(before) is None  # the old row is really gone
+    assert await store.load_session(after) is not None
+    events = [entry.event for entry in await store.audit_entries()]
+    assert events[0] == "login_success"
+
+
+async def test_repeated_failures_lock_the_login_id_with_growing_back_off(
+    client: Client, clock: FakeClock
+) -> None:
+    assert (await login(client, "yamada", "bad 1"))[0] == 200
+    assert (await login(client, "yamada", "bad 2"))[0] == 200
+    third = await client.post(
+        "/login",
+        allow_redirects=False,
+        data={
+            "login_id": "yamada",
+            "password": "bad 3",
+            "csrf_token": csrf_of(await (await client.get("/login")).text()),
+        },
+    )
+    assert third.status == 429
+    assert third.headers["Retry-After"] == "30"
+    assert "しばらくしてからお試しください" in await third.text()
+    # Locked: even the right password is refused until the wait is over.
+    assert (await login(client, "yamada", "correct horse"))[0] == 429
+    clock.advance(31)
+    assert (await login(client, "yamada", "bad 4"))[0] == 429  # locked again, longer
+    clock.advance(31)
+    assert (await login(client, "yamada", "correct horse"))[0] == 429
+    clock.advance(30)
+    assert await login(client, "yamada", "correct horse") == (302, "/verify")
+
+
+async def test_other_login_ids_are_not_locked_by_someone_elses_failures(client: Client) -> None:
+    await seed_holder(client.app[STORE], "suzuki", "another secret", "+819087654321")
+    for attempt in range(3):
+        await login(client, "yamada", f"bad {attempt}")
+    assert await login(client, "suzuki", "another secret") == (302, "/verify")
+
+
+async def test_holder_without_a_phone_is_asked_to_register_one(client: Client) -> None:
+    await seed_holder(client.app[STORE], "nophone", "secret pass", None)
+    status, body = await login(client, "nophone", "secret pass")
+    assert status == 200
+    assert "電話番号のご登録が必要です" in body
+    assert "コールセンター" in body
+    assert (await client.get("/verify", allow_redirects=False)).headers["Location"] == "/login"
+
+
+async def test_holder_with_an_unusable_phone_is_asked_to_register_one(client: Client) -> None:
+    await seed_holder(client.app[STORE], "ipphone", "secret pass", "+815012345678")
+    status, body = await login(client, "ipphone", "secret pass")
+    assert status == 200 and "電話番号のご登録が必要です" in body
+
+
+async def test_empty_fields_get_a_clear_message(client: Client) -> None:
+    status, body = await login(client, "", "")
+    assert status == 200 and "ログインIDとパスワードを入力してください" in body

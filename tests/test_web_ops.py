@@ -1,0 +1,122 @@
+"""Health, metrics, logout, and the error pages."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from db.models import ChallengeState
+from ivr.config import Config
+from web.app import create_app
+from web.keys import STORE
+from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
+
+Client = TestClient[Any, Any]
+
+
+async def boom(request: web.Request) -> web.Response:
+    raise RuntimeError("a bug")
+
+
+@pytest.fixture
+async def client(
+    tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> Client:
+    app = create_app(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    return client
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_healthz_reports_the_database(client: Client) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "db": "ok"}
+
+
+async def test_metrics_are_prometheus_text(client: Client) -> None:
+    await login(client, "yamada", "wrong")
+    await login(client, "yamada", "correct horse")
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    found = samples(await response.text())
+    assert found[("callauth_logins_total", (("result", "success"),))] == 1
+    assert found[("callauth_logins_total", (("result", "failure"),))] == 1
+    assert found[("callauth_verifications_total", ())] == 0
+    assert found[("callauth_sse_clients", ())] == 0
+    assert found[("callauth_calls_total", (("outcome", "verified"),))] == 0
+
+
+async def test_two_apps_in_one_process_keep_their_own_metrics(
+    client: Client, tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    await login(client, "yamada", "wrong")
+    other = await aiohttp_client(create_app(Config(db=str(tmp_path / "other.db"))))
+    found = samples(await (await other.get("/metrics")).text())
+    assert found[("callauth_logins_total", (("result", "failure"),))] == 0
+
+
+async def test_logout_ends_the_session_and_cancels_the_challenge(client: Client) -> None:
+    assert await login(client, "yamada", "correct horse") == (302, "/verify")
+    key = session_key(client)
+    store = client.app[STORE]
+    html = await (await client.get("/verify")).text()
+    response = await client.post(
+        "/logout", data={"csrf_token": csrf_of(html)}, allow_redirects=False
+    )
+    assert (response.status, response.headers["Location"]) == (302, "/login?logged_out=1")
+    assert key and await store.load_session(key) is None
+    challenge = await store.challenge(1)
+    assert challenge is not None and challenge.state is ChallengeState.CANCELLED
+    assert (await store.audit_entries())[0].event == "logout"
+    assert "ログアウトしました" in await (await client.get("/login?logged_out=1")).text()
+    assert (await client.get("/verify", allow_redirects=False)).headers["Location"] == "/login"
+
+
+async def test_logout_without_csrf_is_refused(client: Client) -> None:
+    assert await login(client, "yamada", "correct horse") == (302, "/verify")
+    response = await client.post("/logout", data={}, allow_redirects=False)
+    assert response.status == 403
+    assert (await client.get("/verify", allow_redirects=False)).status == 200
+
+
+async def test_unknown_page_gets_a_japanese_404(client: Client) -> None:
+    response = await client.get("/no-such-page")
+    assert response.status == 404
+    assert "ページが見つかりません" in await response.text()
+
+
+async def test_unexpected_error_gets_a_japanese_500_and_is_logged(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await client.get("/boom")
+    assert response.status == 500
+    assert "ただいま処理できませんでした" in await response.text()
+    assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
+
+
+async def test_pages_carry_security_headers(client: Client) -> None:
+    response = await client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_static_files_are_served(client: Client) -> None:
+    assert (await client.get("/static/style.css")).status == 200
+    assert (await client.get("/static/verify.js")).status == 200

@@ -1,0 +1,202 @@
+"""The waiting page, its status JSON and SSE feed, and the step into My Page.
+
+Calls come through the real service path (VerificationService.handle_call with an Asterisk
+header block), never by writing challenge states behind the service's back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from db.models import ChallengeState
+from ivr import phone_policy
+from ivr.config import Config
+from ivr.service import AgiCall
+from web.app import create_app
+from web.keys import SERVICE, STORE
+from web.sessions import CHALLENGE
+from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(
+    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> Client:
+    config = Config(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
+    client = await aiohttp_client(create_app(config, clock=clock))
+    await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
+    assert await login(client, "yamada", "correct horse") == (302, "/verify")
+    return client
+
+
+async def status_of(client: Client) -> dict[str, Any]:
+    response = await client.get("/verify/status")
+    assert response.status == 200
+    return dict(await response.json())
+
+
+async def call(client: Client, auth_number: str, callingpres: str = "0") -> str:
+    """Place a call the way Asterisk hands it to FastAGI, through the service."""
+    env = {
+        "agi_network": "yes",
+        "agi_network_script": "auth",
+        "agi_request": "agi://127.0.0.1:4573/auth",
+        "agi_channel": "PJSIP/carrier-00000001",
+        "agi_type": "PJSIP",
+        "agi_uniqueid": "1700000000.1",
+        "agi_callerid": "09012345678",
+        "agi_calleridname": "YAMADA TARO",
+        "agi_callingpres": callingpres,
+        "agi_dnid": "unknown",
+        "agi_rdnis": "unknown",
+        "agi_context": "auth-in",
+        "agi_extension": auth_number,
+        "agi_priority": "2",
+    }
+    num_pres = "allowed" if callingpres == "0" else "prohib"
+    decision = await client.app[SERVICE].handle_call(AgiCall(env, num_pres, "127.0.0.1"))
+    return decision.outcome.value
+
+
+async def test_verify_page_shows_the_number_the_phone_and_guidance(client: Client) -> None:
+    status = await status_of(client)
+    html = await (await client.get("/verify")).text()
+    number = status["auth_number"]
+    assert f'href="tel:{number}"' in html
+    assert phone_policy.display(phone_policy.normalize(number) or "") in html  # 0120-111-222
+    assert "末尾 5678 の電話番号から" in html
+    assert "186" in html and "電話番号通知設定" in html
+    assert "通話料はかかりません" in html  # reject mode
+    assert 'action="/verify/reissue"' in html and csrf_of(html)
+    assert "/static/verify.js" in html
+
+
+async def test_status_json_has_state_number_and_time_left(client: Client) -> None:
+    status = await status_of(client)
+    assert status["state"] == "pending"
+    assert status["auth_number"].startswith("0120") and status["auth_number"].isdigit()
+    assert status["expires_in"] == 120
+    assert status["hint"] is None
+
+
+async def test_mypage_before_verification_redirects_to_login(client: Client) -> None:
+    response = await client.get("/mypage", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "/login")
+
+
+async def test_verified_call_lets_the_browser_into_mypage_once(client: Client) -> None:
+    store = client.app[STORE]
+    auth_number = (await status_of(client))["auth_number"]
+    assert await call(client, auth_number) == "verified"
+    assert (await status_of(client))["state"] == "verified"
+    before = session_key(client)
+    response = await client.get("/mypage")
+    html = await response.text()
+    assert response.status == 200
+    assert "ご契約一覧" in html and "お客様情報" in html
+    assert "家財保険（賃貸住宅用）" in html and "***-****-5678" in html
+    assert "09012345678" not in html and "090-1234-5678" not in html
+    after = session_key(client)
+    assert before and after and before != after
+    assert await store.load_session(before) is None
+    session = json.loads(await store.load_session(after) or "{}")["session"]
+    challenge = await store.challenge(session.get(CHALLENGE) or 1)
+    assert challenge is not None and challenge.state is ChallengeState.CONSUMED
+    assert (await store.audit_entries())[0].event == "verification"
+    assert (await client.get("/mypage")).status == 200  # stays in on later visits
+
+
+async def test_call_to_another_number_does_not_verify(client: Client) -> None:
+    auth_number = (await status_of(client))["auth_number"]
+    other = next(n for n in Config().auth_numbers if n != auth_number)
+    assert await call(client, other) == "not_matched"
+    assert (await status_of(client))["state"] == "pending"
+
+
+async def test_sse_delivers_verified_to_a_waiting_stream(client: Client) -> None:
+    auth_number = (await status_of(client))["auth_number"]
+    async with client.get("/verify/events") as stream:
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        first = await next_message(stream)
+        assert first["state"] == "pending"
+        assert await call(client, auth_number) == "verified"
+        assert (await next_message(stream))["state"] == "verified"
+        assert (await asyncio.wait_for(stream.content.read(), 5)).strip() == b""  # ended
+
+
+async def test_withheld_call_leaves_a_186_hint(client: Client) -> None:
+    auth_number = (await status_of(client))["auth_number"]
+    async with client.get("/verify/events") as stream:
+        await next_message(stream)
+        assert await call(client, auth_number, callingpres="35") == "withheld"
+        message = await next_message(stream)
+    assert message["state"] == "pending" and "186" in message["hint"]
+    status = await settle(client)  # the polling page hears it too
+    assert status["hint_kind"] == "withheld_call" and "186" in status["hint"]
+    assert "186" in await (await client.get("/verify")).text()
+
+
+async def test_expiry_shows_and_a_new_number_can_be_issued(
+    client: Client, clock: FakeClock
+) -> None:
+    clock.advance(121)
+    status = await status_of(client)
+    assert status == {**status, "state": "expired", "expires_in": 0}
+    assert await call(client, status["auth_number"]) == "expired"
+    html = await (await client.get("/verify")).text()
+    assert "有効時間" in html
+    response = await client.post(
+        "/verify/reissue", data={"csrf_token": csrf_of(html)}, allow_redirects=False
+    )
+    assert (response.status, response.headers["Location"]) == (302, "/verify")
+    fresh = await status_of(client)
+    assert fresh["state"] == "pending" and fresh["expires_in"] == 120
+
+
+async def test_sse_hears_expiry_from_the_background_task(client: Client, clock: FakeClock) -> None:
+    async with client.get("/verify/events") as stream:
+        assert (await next_message(stream))["state"] == "pending"
+        clock.advance(121)
+        assert (await next_message(stream))["state"] == "expired"
+
+
+async def test_reissue_needs_csrf(client: Client) -> None:
+    response = await client.post("/verify/reissue", data={}, allow_redirects=False)
+    assert response.status == 403
+
+
+async def next_message(stream: Any, wait: float = 5.0) -> dict[str, Any]:
+    """The next ``data:`` message of an SSE stream, skipping comments and retry lines."""
+
+    async def read() -> dict[str, Any]:
+        while True:
+            line = (await stream.content.readline()).decode()
+            assert line, "stream ended"
+            if line.startswith("data: "):
+                return dict(json.loads(line[len("data: ") :]))
+
+    return await asyncio.wait_for(read(), wait)
+
+
+async def settle(client: Client) -> dict[str, Any]:
+    """The status once the hint has been recorded (its listener runs as its own task)."""
+    for _ in range(100):
+        status = await status_of(client)
+        if status["hint"]:
+            return status
+        await asyncio.sleep(0.01)
+    raise AssertionError("no hint in /verify/status")
