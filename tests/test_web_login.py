@@ -130,3 +130,19 @@ async def test_holder_with_an_unusable_phone_is_asked_to_register_one(client: Cl
 async def test_empty_fields_get_a_clear_message(client: Client) -> None:
     status, body = await login(client, "", "")
     assert status == 200 and "ログインIDとパスワードを入力してください" in body
+
+
+async def test_one_address_guessing_many_login_ids_is_throttled(client: Client) -> None:
+    # login_limit 3 per ID; an address may fail 4x as often before it waits.
+    statuses = [(await login(client, f"guess{n}", "pw"))[0] for n in range(12)]
+    assert statuses == [200] * 11 + [429]
+    assert (await login(client, "yamada", "correct horse"))[0] == 429
+
+
+async def test_secure_cookie_when_configured(
+    tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    config = Config(db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600)
+    client = await aiohttp_client(create_app(config))
+    cookie = (await client.get("/login")).headers["Set-Cookie"]
+    assert "Secure" in cookie and "Max-Age=600" in cookie

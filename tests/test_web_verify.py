@@ -138,6 +138,35 @@ async def test_sse_delivers_verified_to_a_waiting_stream(client: Client) -> None
         assert (await asyncio.wait_for(stream.content.read(), 5)).strip() == b""  # ended
 
 
+async def test_event_stream_lets_go_when_the_browser_leaves(client: Client) -> None:
+    store = client.app[STORE]
+    idle = store.events.listeners
+    stream = await client.get("/verify/events")
+    assert (await next_message(stream))["state"] == "pending"
+    assert store.events.listeners == idle + 1
+    stream.close()
+    for _ in range(200):
+        if store.events.listeners == idle:
+            break
+        await asyncio.sleep(0.01)
+    assert store.events.listeners == idle
+    metrics = await (await client.get("/metrics")).text()
+    assert "callauth_sse_clients 0.0" in metrics
+
+
+async def test_event_stream_without_a_login_says_no_content(client: Client) -> None:
+    await client.post(
+        "/logout", data={"csrf_token": csrf_of(await (await client.get("/verify")).text())}
+    )
+    assert (await client.get("/verify/events")).status == 204
+
+
+async def test_verify_page_after_the_call_goes_straight_on(client: Client) -> None:
+    assert await call(client, (await status_of(client))["auth_number"]) == "verified"
+    response = await client.get("/verify", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "/mypage")
+
+
 async def test_withheld_call_leaves_a_186_hint(client: Client) -> None:
     auth_number = (await status_of(client))["auth_number"]
     async with client.get("/verify/events") as stream:

@@ -28,6 +28,8 @@ async def verify_page(request: web.Request) -> web.Response:
     challenge = await current_challenge(request)
     if challenge is None:
         raise web.HTTPFound("/login")
+    if challenge.state is ChallengeState.VERIFIED:  # called before the page (re)loaded
+        raise web.HTTPFound("/mypage")
     store = request.app[STORE]
     config = request.app[CONFIG]
     status = status_payload(challenge, store.clock(), request.app[HINTS].kind(challenge.id))

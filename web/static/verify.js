@@ -70,6 +70,10 @@
     if (!finished && pollTimer === null) { poll(); }
   }
 
+  if (root.getAttribute("data-state") === "verified") {
+    window.location.assign("/mypage");
+    return;
+  }
   if (root.getAttribute("data-state") !== "pending") {
     finished = true;
     return;
