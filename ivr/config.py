@@ -69,6 +69,16 @@ class Config:
     agi_header_max_bytes: int = 16384
     agi_command_timeout: float = 10.0
     allowed_kinds: frozenset[str] = field(default=phone_policy.DEFAULT_ALLOWED_KINDS)
+    #: The AMI client (optional: it completes the call log, verification never needs it).
+    ami_enabled: bool = False
+    ami: Address = Address("127.0.0.1", 5038)
+    ami_user: str = "callauth"
+    ami_secret: str = field(default="", repr=False)
+    #: Reconnect back-off after a lost or refused connection: min doubling up to max seconds.
+    ami_retry_min: float = 1.0
+    ami_retry_max: float = 60.0
+    #: Wait after a refused login: wrong credentials do not fix themselves.
+    ami_login_retry: float = 300.0
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("reject", "announce"):
@@ -82,6 +92,10 @@ class Config:
                      "login_window", "session_max_age", "agi_header_max_bytes"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}: must be a positive number")
+        if not 0 < self.ami_retry_min <= self.ami_retry_max or self.ami_login_retry <= 0:
+            raise ConfigError("ami_retry_min/ami_retry_max/ami_login_retry: need 0 < min <= max")
+        if self.ami_enabled and not self.ami_secret:
+            raise ConfigError("ami_secret: needed when ami_enabled is true")
 
     @property
     def auth_numbers_e164(self) -> tuple[str, ...]:

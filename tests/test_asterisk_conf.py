@@ -1,0 +1,176 @@
+"""The shipped Asterisk configuration agrees with callauth's code and defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from ivr.config import Config
+from ivr.dialplan import AUTH_SCRIPT, FASTAGI_PORT, RESULT_VARIABLE, Outcome
+from tests.asterisk_conf import (
+    Extension,
+    Step,
+    dialplan,
+    globals_of,
+    read_sections,
+    sections_named,
+    substitute,
+)
+
+DIALPLANS = ("extensions.conf", "extensions-announce.conf")
+CONFIG = Config()
+TRUSTED = CONFIG.trusted_contexts[0]
+INTERNAL = "internal"
+RESULT_REF = "${" + RESULT_VARIABLE + "}"
+
+
+def steps_until_agi(name: str, context: str, number: str) -> tuple[list[Step], Step, list[Step]]:
+    """(steps before, the AGI step, steps after) of the one extension matching ``number``."""
+    matching = [e for e in dialplan(name)[context] if e.matches(number)]
+    assert len(matching) == 1, f"{name} [{context}]: {number} matches {len(matching)} extensions"
+    steps = matching[0].steps
+    agi = [i for i, step in enumerate(steps) if step.app == "AGI"]
+    assert agi, f"{name} [{context}] {matching[0].pattern}: no AGI()"
+    return steps[: agi[0]], steps[agi[0]], steps[agi[0] + 1 :]
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_fastagi_url_is_the_services_address_and_script(name: str) -> None:
+    variables = globals_of(name)
+    for context in (TRUSTED, INTERNAL):
+        _, agi, _ = steps_until_agi(name, context, CONFIG.auth_numbers[0])
+        url = urlsplit(substitute(agi.args, variables))
+        assert (url.scheme, url.hostname, url.port) == ("agi", CONFIG.agi.host, CONFIG.agi.port)
+        assert url.path == f"/{AUTH_SCRIPT}"
+    assert CONFIG.agi.port == FASTAGI_PORT
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+@pytest.mark.parametrize("number", CONFIG.auth_numbers)
+def test_every_auth_number_reaches_agi_unanswered_with_agisighup_off(
+    name: str, number: str
+) -> None:
+    before, _, _ = steps_until_agi(name, TRUSTED, number)
+    apps = [step.app for step in before]
+    # Reject mode must never answer (the call stays free); announce mode lets callauth answer.
+    assert "Answer" not in apps and "Playback" not in apps
+    assert Step("", "Set", "AGISIGHUP=no") in before
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_after_agi_the_dialplan_branches_on_agistatus_and_result(name: str) -> None:
+    _, _, after = steps_until_agi(name, TRUSTED, CONFIG.auth_numbers[0])
+    text = " ".join(step.args for step in after)
+    assert '"${AGISTATUS}" = "FAILURE"' in text
+    assert RESULT_REF in text
+    # The unreachable path leaves a line in Asterisk's log.
+    assert any(step.app == "Log" and step.args.startswith("ERROR,") for step in after)
+
+
+def test_reject_mode_hangs_up_with_reject_or_unavailable_causes() -> None:
+    _, _, after = steps_until_agi("extensions.conf", TRUSTED, CONFIG.auth_numbers[0])
+    causes = {step.args for step in after if step.app == "Hangup"}
+    assert causes <= {"16", "21", "34"} and {"21", "34"} <= causes
+    assert "Answer" not in [step.app for step in after]
+
+
+def result_words(name: str) -> set[str]:
+    words = set()
+    for extensions in dialplan(name).values():
+        for extension in extensions:
+            for step in extension.steps:
+                words |= set(re.findall(re.escape(f'"{RESULT_REF}" = "') + r"(\w+)", step.args))
+                words |= set(re.findall(rf"{RESULT_VARIABLE}=(\w+)", step.args))
+    return words
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_outcome_words_in_the_dialplan_are_outcomes(name: str) -> None:
+    assert result_words(name) <= {o.value for o in Outcome}
+
+
+def test_announce_mode_has_a_branch_for_every_outcome() -> None:
+    results = dialplan("extensions-announce.conf")["callauth-result"]
+    words = {e.pattern for e in results} - {"play", "i"}
+    assert words == {o.value for o in Outcome}
+    play = next(e for e in results if e.pattern == "play")
+    assert [s.app for s in play.steps] == ["Answer", "Playback", "Hangup"]
+    assert play.steps[1].args == f"callauth/{RESULT_REF}"
+
+
+def entries_into(extensions: list[Extension], context: str) -> list[str]:
+    """Steps that would move a call into ``context`` (Goto, Gosub, Dial Local/...@context)."""
+    found = []
+    for extension in extensions:
+        for step in extension.steps:
+            if re.search(rf"(^|[,@(]){re.escape(context)}([,)]|$)", step.args):
+                found.append(f"{extension.pattern}: {step.app}({step.args})")
+    return found
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_only_the_trunk_enters_the_trusted_context(name: str) -> None:
+    contexts = dialplan(name)
+    assert set(contexts) >= {TRUSTED, INTERNAL}
+    for context_name in CONFIG.trusted_contexts:
+        for other, extensions in contexts.items():
+            if other in CONFIG.trusted_contexts:
+                continue
+            assert not entries_into(extensions, context_name), f"[{other}] enters {context_name}"
+    for section in read_sections(name):
+        assert all(value not in CONFIG.trusted_contexts for key, value in section.options
+                   if key == "include"), f"[{section.name}] includes a trusted context"  # fmt: skip
+
+
+def endpoints() -> list[dict[str, str]]:
+    found = []
+    for section in read_sections("pjsip.conf"):
+        if section.get("type") == "endpoint":
+            found.append({"name": section.name, **dict(section.options)})
+    return found
+
+
+def test_only_the_ip_identified_trunk_lands_in_the_trusted_context() -> None:
+    sections = read_sections("pjsip.conf")
+    trusted = [e for e in endpoints() if e["context"] in CONFIG.trusted_contexts]
+    assert [e["name"] for e in trusted] == ["carrier"]
+    trunk = trusted[0]
+    assert trunk["trust_id_inbound"] == "yes" and trunk["identify_by"] == "ip"
+    identify = [
+        s for s in sections if s.get("type") == "identify" and s.get("endpoint") == "carrier"
+    ]
+    assert identify and all(ipaddress.ip_network(m) for s in identify for m in s.all("match"))
+    transport = next(s for s in sections if s.name == trunk["transport"])
+    assert transport.get("protocol") == "udp"
+
+
+def test_other_endpoints_are_untrusted_and_nothing_is_anonymous() -> None:
+    others = [e for e in endpoints() if e["name"] != "carrier"]
+    assert others, "a test endpoint that is not trusted is shipped"
+    for endpoint in others:
+        assert endpoint["context"] not in CONFIG.trusted_contexts
+        assert endpoint.get("trust_id_inbound", "no") == "no"
+    assert INTERNAL in {e["context"] for e in others}
+    assert not [e for e in endpoints() if e["name"] == "anonymous"]
+
+
+def test_manager_binds_where_callauth_connects_with_least_privilege() -> None:
+    sections = read_sections("manager.conf")
+    general = sections_named(sections, "general")[0]
+    assert general.get("enabled") == "yes"
+    assert (general.get("bindaddr"), int(general.get("port") or 0)) == (
+        CONFIG.ami.host,
+        CONFIG.ami.port,
+    )
+    users = [s for s in sections if s.name != "general"]
+    assert [u.name for u in users] == [CONFIG.ami_user]
+    user = users[0]
+    assert set((user.get("read") or "").split(",")) <= {"system", "call"}
+    assert "call" in (user.get("read") or "")
+    assert (user.get("write") or "") == ""
+    assert user.all("deny") == ["0.0.0.0/0.0.0.0"]
+    permitted = [ipaddress.ip_network(p, strict=True) for p in user.all("permit")]
+    assert permitted == [ipaddress.ip_network(f"{CONFIG.ami.host}/32")]
