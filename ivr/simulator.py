@@ -147,14 +147,16 @@ async def run_call(
     spec: CallSpec,
     *,
     sound_exists: Callable[[str], bool] = default_sounds,
+    local_addr: tuple[str, int] | None = None,
 ) -> CallResult:
     """Connect, send the header, answer commands until the server closes the socket.
 
     No time bound of its own: wrap it in ``asyncio.timeout`` as Asterisk's caller would.
+    ``local_addr`` binds the PBX's side, e.g. to call from another loopback address.
     """
     channel = SimulatedChannel(spec, sound_exists)
     transcript: list[tuple[str, bytes]] = []
-    reader, writer = await asyncio.open_connection(host, port)
+    reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
     try:
         header = header_block(spec, host, port)
         transcript += [(">>", line) for line in header.splitlines(keepends=True)]
