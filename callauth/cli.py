@@ -89,9 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _call(config: Config, args: argparse.Namespace) -> int:
-    from ivr.simulator import place_call
-
     from ivr.dialplan import RESULT_VARIABLE, Outcome
+    from ivr.simulator import place_call
 
     try:
         async with asyncio.timeout(CALL_TIMEOUT):
