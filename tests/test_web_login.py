@@ -10,16 +10,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ivr.config import Config
+from tests.conftest import FakeClock
+from tests.web_support import csrf_of, login, seed_holder, session_key
 from web.app import create_app
 from web.keys import STORE
-from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from db.models import ChallengeState
 from ivr.config import Config
+from tests.conftest import FakeClock
+from tests.web_support import csrf_of, login, seed_holder, session_key
 from web.app import create_app
 from web.keys import STORE
-from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
 
 Client = TestClient[Any, Any]
 

@@ -19,17 +19,13 @@ from db.models import ChallengeState
 from ivr import phone_policy
 from ivr.config import Config
 from ivr.service import AgiCall
+from tests.conftest import FakeClock
+from tests.web_support import csrf_of, login, seed_holder, session_key
 from web.app import create_app
 from web.keys import SERVICE, STORE
 from web.sessions import CHALLENGE
-from web.testing import FakeClock, csrf_of, login, seed_holder, session_key
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

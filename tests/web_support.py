@@ -1,10 +1,8 @@
-"""Helpers for tests of the web layer (and anyone driving it): a fake clock, seeding,
-and a scripted login. Nothing here is used by the running site."""
+"""Helpers for tests of the web layer: seeding holders and a scripted login."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from aiohttp.test_utils import TestClient
 
@@ -14,19 +12,6 @@ from web.passwords import hash_password
 from web.sessions import COOKIE_NAME
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class FakeClock:
-    """Epoch seconds that move only when a test says so."""
-
-    now: int = 1_700_000_000
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: int) -> None:
-        self.now += seconds
 
 
 async def seed_holder(
