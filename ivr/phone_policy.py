@@ -41,12 +41,25 @@ _MESSAGES = {
     "shared_cost": "0570から始まるナビダイヤルの番号は本人認証にご利用いただけません。",
     "m2m": "020から始まる番号（データ通信・ポケットベル用）は本人認証にご利用いただけません。",
     "premium": "0990から始まる情報料代理徴収サービスの番号は本人認証にご利用いただけません。",
-    "personal": "この種類の電話番号は本人認証にご利用いただけません。",
+    "personal": "パーソナル番号（060から始まる10桁の番号）は本人認証にご利用いただけません。",
     "foreign": "海外の電話番号は本人認証にご利用いただけません。日本国内の電話番号を入力してください。",
     "invalid": "電話番号として正しくありません。市外局番から入力してください（例: 090-1234-5678）。",
     "empty": "電話番号を入力してください。",
+    "letters": "電話番号は数字で入力してください（ハイフンは入れても入れなくてもかまいません）。",
+    "too_short": "電話番号の桁数が足りません。市外局番から入力してください（例: 090-1234-5678）。",
+    "too_long": "電話番号の桁数が多すぎます。お確かめのうえ、もう一度入力してください。",
+    # phonenumbers does not know 0180 (テレドーム) at all; it is refused as invalid, but the
+    # person is told why in words they recognise.
+    "0180": "0180から始まるテレドームの番号は本人認証にご利用いただけません。",
 }
-_NOT_ALLOWED = "この種類の電話番号は本人認証にご利用いただけません。"
+#: When configuration takes mobile or fixed lines off the allowed list, say which.
+_NOT_ALLOWED = {
+    "mobile": "携帯電話の番号は、現在本人認証にご利用いただけません。固定電話の番号を入力してください。",
+    "fixed_line": "固定電話の番号は、現在本人認証にご利用いただけません。携帯電話の番号を入力してください。",
+}
+_ALLOWED_BY_CONFIG = "ご登録いただける電話番号です。"
+#: Domestic numbers are 10 or 11 digits with the leading 0.
+_DOMESTIC_LENGTHS = range(10, 12)
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－()（）.・]")
 
@@ -104,12 +117,34 @@ def classify(text: str) -> tuple[str, str | None]:
 
 def check(text: str, allowed_kinds: frozenset[str] = DEFAULT_ALLOWED_KINDS) -> NumberCheck:
     """Whether ``text`` may be registered for verification, and a Japanese message why."""
-    if not _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "")):
-        return NumberCheck(False, None, "invalid", _MESSAGES["empty"])
     kind, e164 = classify(text)
+    if kind == "invalid":
+        return NumberCheck(False, None, kind, _invalid_message(text))
     ok = kind in allowed_kinds
-    message = _MESSAGES[kind] if ok or kind not in DEFAULT_ALLOWED_KINDS else _NOT_ALLOWED
+    if ok:
+        message = _MESSAGES[kind] if kind in DEFAULT_ALLOWED_KINDS else _ALLOWED_BY_CONFIG
+    else:
+        message = _NOT_ALLOWED.get(kind, _MESSAGES[kind])
     return NumberCheck(ok, e164, kind, message)
+
+
+def _invalid_message(text: str) -> str:
+    """Why a number is not a number: empty, letters, its length, or a known dead prefix."""
+    stripped = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
+    if not stripped:
+        return _MESSAGES["empty"]
+    digits = _clean(text)
+    if not digits:
+        return _MESSAGES["letters"]
+    national = re.sub(r"^\+?81", "0", digits) if not digits.startswith("0") else digits
+    if national.startswith("0180"):
+        return _MESSAGES["0180"]
+    if national.startswith("0") and not national.startswith("00"):
+        if len(national) < _DOMESTIC_LENGTHS.start:
+            return _MESSAGES["too_short"]
+        if len(national) >= _DOMESTIC_LENGTHS.stop:
+            return _MESSAGES["too_long"]
+    return _MESSAGES["invalid"]
 
 
 def registrable(text: str, allowed_kinds: frozenset[str] = DEFAULT_ALLOWED_KINDS) -> bool:

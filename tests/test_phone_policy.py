@@ -66,6 +66,122 @@ def test_refusals_name_the_kind_of_number() -> None:
     assert "海外" in phone_policy.check("+12025550123").message
 
 
+#: The notice's own examples: which numbers it accepts and which it refuses, and the words
+#: (naming the kind) the person is told.
+NOTICE_EXAMPLES = [
+    ("090-1234-5678", "mobile", True, "携帯電話"),
+    ("080-1234-5678", "mobile", True, "携帯電話"),
+    ("070-1234-5678", "mobile", True, "携帯電話"),
+    ("03-1234-5678", "fixed_line", True, "固定電話"),  # Tokyo
+    ("06-6123-4567", "fixed_line", True, "固定電話"),  # Osaka
+    ("050-1234-5678", "voip", False, "050から始まるIP電話"),
+    ("0120-111-222", "toll_free", False, "0120・0800から始まるフリーダイヤル"),
+    ("0800-123-4567", "toll_free", False, "0120・0800から始まるフリーダイヤル"),
+    ("0570-123-456", "shared_cost", False, "0570から始まるナビダイヤル"),
+    ("020-1234-5678", "m2m", False, "020から始まる番号（データ通信"),
+    ("0990-123-456", "premium", False, "0990から始まる情報料"),
+    ("+1 202-555-0123", "foreign", False, "海外の電話番号"),
+    ("0180-123-456", "invalid", False, "0180から始まるテレドーム"),
+    ("060-123-4567", "personal", False, "パーソナル番号"),
+]
+
+
+@pytest.mark.parametrize("text, kind, registrable, words", NOTICE_EXAMPLES)
+def test_notice_examples_get_the_right_answer_and_message(
+    text: str, kind: str, registrable: bool, words: str
+) -> None:
+    check = phone_policy.check(text)
+    assert (check.kind, check.registrable) == (kind, registrable)
+    assert words in check.message
+    assert ("ご利用いただけません" in check.message) is not registrable
+
+
+#: Typing as people do: full-width digits, every dash and space, parentheses, +81 forms.
+EDGE_CASES = [
+    ("０９０１２３４５６７８", "+819012345678", "mobile"),
+    ("０９０－１２３４－５６７８", "+819012345678", "mobile"),
+    ("０９０　１２３４　５６７８", "+819012345678", "mobile"),  # full-width spaces
+    ("090ー1234ー5678", "+819012345678", "mobile"),  # katakana long vowel mark
+    ("090‐1234‐5678", "+819012345678", "mobile"),  # U+2010 hyphen
+    ("090–1234–5678", "+819012345678", "mobile"),  # en dash
+    ("090.1234.5678", "+819012345678", "mobile"),
+    ("090\t1234\t5678", "+819012345678", "mobile"),
+    ("（０９０）１２３４－５６７８", "+819012345678", "mobile"),
+    ("+81 (0)90-1234-5678", "+819012345678", "mobile"),
+    ("+81-80-1234-5678", "+818012345678", "mobile"),
+    ("８１７０１２３４５６７８", "+817012345678", "mobile"),
+    ("060-1234-5678", "+816012345678", "mobile"),  # 060 as phonenumbers now knows it
+    ("(03)1234-5678", "+81312345678", "fixed_line"),
+    ("03(1234)5678", "+81312345678", "fixed_line"),
+    ("+81-3-1234-5678", "+81312345678", "fixed_line"),
+    ("+810312345678", "+81312345678", "fixed_line"),  # a stray trunk 0 after +81
+    ("0081-6-6123-4567", "+81661234567", "fixed_line"),
+    ("０６－６１２３－４５６７", "+81661234567", "fixed_line"),
+    ("0422-12-3456", "+81422123456", "fixed_line"),  # a 4-digit area code
+    ("0466-12-3456", "+81466123456", "fixed_line"),
+    ("011-234-5678", "+81112345678", "fixed_line"),  # Sapporo
+    ("011-123-4567", None, "invalid"),  # no exchange starts with 1
+    ("０５０１２３４５６７８", "+815012345678", "voip"),
+    ("+81 50 1234 5678", "+815012345678", "voip"),
+    ("０１２０－１１１－２２２", "+81120111222", "toll_free"),
+    ("+81 120 111 222", "+81120111222", "toll_free"),
+    ("0570-000-123", "+81570000123", "shared_cost"),
+    ("010-1-202-555-0123", "+12025550123", "foreign"),
+    ("001-1-202-555-0123", "+12025550123", "foreign"),  # KDDI's 001 international prefix
+    ("+82 2-312-3456", "+8223123456", "foreign"),
+    ("09012345678901", None, "invalid"),
+    ("090-1234", None, "invalid"),
+    ("0", None, "invalid"),
+    ("0000000000", None, "invalid"),
+    ("abcdefghijk", None, "invalid"),
+    ("０９０ー１２３４ーＡＢＣＤ", None, "invalid"),
+    ("090-1234-5678 内線12", None, "invalid"),
+    ("tel:09012345678", None, "invalid"),
+    ("+", None, "invalid"),
+    ("--", None, "invalid"),
+    ("090--1234--5678", "+819012345678", "mobile"),
+    ("09012345678\n", "+819012345678", "mobile"),
+]
+
+
+@pytest.mark.parametrize("text, e164, kind", EDGE_CASES)
+def test_edge_cases_parse_and_classify(text: str, e164: str | None, kind: str) -> None:
+    check = phone_policy.check(text)
+    assert (check.e164, check.kind) == (e164, kind)
+    assert check.registrable is (kind in ("mobile", "fixed_line"))
+    assert check.message
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "入力してください"),
+        ("  －  ", "入力してください"),
+        ("090-1234-567a", "数字で入力"),
+        ("でんわ", "数字で入力"),
+        ("090-1234-56", "桁数が足りません"),
+        ("03-1234-567", "桁数が足りません"),
+        ("090-1234-56789", "桁数が多すぎます"),
+        ("+81 90 1234 56789", "桁数が多すぎます"),
+        ("12345", "市外局番から"),
+    ],
+)
+def test_invalid_input_is_told_what_is_wrong(text: str, words: str) -> None:
+    check = phone_policy.check(text)
+    assert (check.kind, check.registrable, check.e164) == ("invalid", False, None)
+    assert words in check.message
+
+
+def test_a_kind_allowed_by_configuration_is_not_told_it_is_refused() -> None:
+    check = phone_policy.check("050-1234-5678", frozenset({"voip", "mobile"}))
+    assert check.registrable and "ご利用いただけません" not in check.message
+
+
+def test_a_kind_taken_off_by_configuration_is_named() -> None:
+    assert "携帯電話" in phone_policy.check("09012345678", frozenset({"fixed_line"})).message
+    assert "固定電話" in phone_policy.check("0312345678", frozenset({"mobile"})).message
+
+
 def test_allowed_kinds_are_configuration() -> None:
     assert phone_policy.check("05012345678", frozenset({"voip"})).registrable
     assert not phone_policy.check("09012345678", frozenset({"fixed_line"})).registrable
