@@ -112,6 +112,16 @@ class Call(NewCall):
 
 
 @dataclass(frozen=True)
+class CallEnd:
+    """How a logged call ended, from the PBX's Hangup event (AMI)."""
+
+    uniqueid: str
+    ended_at: int
+    hangup_cause: int | None  # Q.850, e.g. 21 Call Rejected, 16 Normal Clearing
+    hangup_cause_txt: str
+
+
+@dataclass(frozen=True)
 class ChallengeEvent:
     """Something a waiting browser should hear about its challenge."""
 

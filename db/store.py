@@ -18,6 +18,7 @@ from db.connection import Transactions, connect
 from db.events import ChallengeEvents
 from db.models import (
     Call,
+    CallEnd,
     Challenge,
     ChallengeEvent,
     ChallengeState,
@@ -286,6 +287,31 @@ class Store:
         if verify is not None and call.reason != "challenge_changed":
             self.events.publish(ChallengeEvent(verify, ChallengeState.VERIFIED.value))
         return Call(**dataclasses.asdict(call), id=call_id)
+
+    async def complete_call(
+        self, uniqueid: str, hangup_cause: int | None, hangup_cause_txt: str, ended_at: int
+    ) -> bool:
+        """Record how the call with this channel uniqueid ended; False if none is logged.
+
+        The first Hangup wins: a repeated event never overwrites it.
+        """
+        async with self._tx.write() as db:
+            cursor = await db.execute(
+                "UPDATE calls SET ended_at = ?, hangup_cause = ?, hangup_cause_txt = ?"
+                " WHERE uniqueid = ? AND ended_at IS NULL",
+                (ended_at, hangup_cause, hangup_cause_txt, uniqueid),
+            )
+            return cursor.rowcount > 0
+
+    async def call_end(self, uniqueid: str) -> CallEnd | None:
+        async with self._tx.read() as db:
+            async with db.execute(
+                "SELECT uniqueid, ended_at, hangup_cause, hangup_cause_txt FROM calls"
+                " WHERE uniqueid = ? AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                (uniqueid,),
+            ) as cursor:
+                row = await cursor.fetchone()
+        return CallEnd(**dict(row)) if row else None
 
     async def recent_calls(self, limit: int = 50) -> list[Call]:
         async with self._tx.read() as db:
