@@ -94,6 +94,11 @@ class Store:
     async def close(self) -> None:
         await self._tx.conn.close()
 
+    @property
+    def transactions(self) -> Transactions:
+        """The connection's unit-of-work helper, for repositories in sibling modules."""
+        return self._tx
+
     # -- holders and contracts ---------------------------------------------------------
 
     async def add_holder(self, new: NewHolder) -> Holder:
