@@ -1,0 +1,146 @@
+"""Classic AGI: ``AGI(callauth-agi)`` runs this once per call on the PBX host.
+
+For admins who prefer a script per call to the FastAGI server. Same decision
+(``VerificationService.handle_call``), same store, same ``CALLAUTH_RESULT`` words, same
+reject / announce endings as ``ivr.agi_handlers.auth``. The peer is this host
+(``127.0.0.1``), so ``allowed_peers`` must keep it; trust still needs the trunk's context.
+
+Built on pyst2's ``asterisk.agi.AGI`` over stdin/stdout, with two fixes: its debug output
+(which prints the caller's number) goes nowhere instead of to Asterisk's console, and
+end of input becomes a hang-up instead of ``ValueError: invalid literal for int()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from asterisk.agi import AGI, AGIAppError, AGIHangup
+
+from db.store import Store
+from ivr.agi_handlers import PROMPTS, reject_cause
+from ivr.config import Config, ConfigError, load
+from ivr.dialplan import RESULT_VARIABLE, Outcome
+from ivr.service import AgiCall, VerificationService
+
+logger = logging.getLogger(__name__)
+
+#: The FastAGI peer a local script stands for: the PBX itself.
+LOCAL_PEER = "127.0.0.1"
+
+
+class ClassicAgi(AGI):  # type: ignore[misc]
+    def get_result(self, stdin: Any = None) -> dict[str, Any]:
+        try:
+            return dict(super().get_result())
+        except ValueError as exc:  # an empty line: Asterisk closed our stdin
+            raise AGIHangup("end of AGI input") from exc
+
+
+async def decide(config: Config, call: AgiCall) -> Outcome:
+    """Open the store, decide and log the call, close the store."""
+    store = await Store.open(config.db)
+    try:
+        return (await VerificationService(store, config).handle_call(call)).outcome
+    except Exception:
+        logger.error("call %s: verification failed", call.env.get("agi_uniqueid", ""),
+                     exc_info=True)  # fmt: skip
+        return Outcome.ERROR
+    finally:
+        await store.close()
+
+
+def run(agi: AGI, config: Config) -> Outcome | None:
+    """One call: the outcome set in ``CALLAUTH_RESULT``, or None if the caller hung up first."""
+    uniqueid = agi.env.get("agi_uniqueid", "")
+    try:
+        num_pres = agi.get_variable("CALLERID(num-pres)")
+        outcome = asyncio.run(decide(config, AgiCall(dict(agi.env), num_pres, LOCAL_PEER)))
+        agi.set_variable(RESULT_VARIABLE, outcome.value)
+        if config.call_mode == "announce":
+            _announce(agi, outcome)
+        else:
+            _reject(agi, outcome)
+        return outcome
+    except AGIHangup as exc:
+        logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
+        return None
+
+
+def _reject(agi: AGI, outcome: Outcome) -> None:
+    cause = reject_cause(outcome)
+    try:
+        agi.appexec("Hangup", str(cause))
+    except AGIAppError:
+        pass  # Hangup always returns -1, which pyst2 raises: expected
+    logger.info("call %s: %s, rejected unanswered with cause %d",
+                agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
+
+
+def _announce(agi: AGI, outcome: Outcome) -> None:
+    agi.answer()
+    try:
+        agi.stream_file(PROMPTS[outcome])
+    except AGIHangup:
+        raise
+    except AGIAppError:  # -1: the prompt is not installed
+        logger.warning("call %s: prompt %s could not be played",
+                       agi.env.get("agi_uniqueid", ""), PROMPTS[outcome])  # fmt: skip
+    agi.hangup()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callauth-agi", description="callauth as a classic AGI script: AGI(callauth-agi)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--db", metavar="PATH", help="SQLite database (as callauth serve's)")
+    parser.add_argument("--log", metavar="FILE", help="append log lines here (default stderr)")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    text = None
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as exc:
+            raise ConfigError(f"config file: {exc}") from exc
+    return load(text, os.environ, {"db": args.db})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = logging.FileHandler(args.log) if args.log else logging.StreamHandler(sys.stderr)
+    logging.basicConfig(level=logging.INFO, handlers=[handler],
+                        format="%(asctime)s %(levelname)s callauth-agi: %(message)s")  # fmt: skip
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
+    with open(os.devnull, "w", encoding="utf-8") as quiet:
+        agi = ClassicAgi(stdin=stdin, stdout=stdout, stderr=quiet)
+        try:
+            config = _config(args)
+        except ConfigError as exc:
+            logger.error("%s", exc)
+            _tell_dialplan(agi, Outcome.ERROR)
+            return 2
+        run(agi, config)
+    return 0
+
+
+def _tell_dialplan(agi: AGI, outcome: Outcome) -> None:
+    try:
+        agi.set_variable(RESULT_VARIABLE, outcome.value)
+    except AGIHangup:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""``callauth-agi`` as Asterisk runs it: a subprocess fed over pipes, one call each.
+
+The header block is the recorded one (tests/fixtures/fastagi-*.txt) as a classic AGI
+sees it (no ``agi_network*`` lines, ``agi_request`` is the script); commands are answered
+by the simulated channel, without ``HANGUP`` lines (classic AGI gets SIGHUP instead, and
+the dialplan sets ``AGISIGHUP=no``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from db.models import Challenge, ChallengeState
+from db.store import Store
+from ivr.simulated_channel import SimulatedChannel
+from ivr.simulator import SCENARIOS
+from tests.agi_support import HOLDER_PHONE, add_holder
+from tests.fixture_transcripts import read_transcript
+
+AUTH_NUMBER = "0312345678"  # the DNIS of the recorded calls
+RUN_TIMEOUT = 20.0
+
+
+def classic_header(fixture: str, **changes: str) -> bytes:
+    header = read_transcript(fixture).header.decode()
+    header = re.sub(r"agi_network(_script)?: [^\n]*\n", "", header)
+    header = re.sub(r"agi_request: [^\n]*", "agi_request: callauth-agi", header)
+    for key, value in changes.items():
+        header = re.sub(rf"{key}: [^\n]*", f"{key}: {value}", header)
+    return header.encode()
+
+
+@dataclass
+class ScriptRun:
+    returncode: int
+    commands: list[str]
+    channel: SimulatedChannel
+    stderr: str
+
+    @property
+    def outcome(self) -> str | None:
+        return self.channel.variables.get("CALLAUTH_RESULT")
+
+
+async def run_script(header: bytes, scenario: str, *args: str) -> ScriptRun:
+    channel = SimulatedChannel(SCENARIOS[scenario])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ivr.agi_script", *args,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin and process.stdout and process.stderr
+    commands: list[str] = []
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            process.stdin.write(header)
+            while (line := await process.stdout.readline()).endswith(b"\n"):
+                commands.append(line.decode().rstrip("\n"))
+                replies = [r for r in channel.respond(commands[-1]) if r != "HANGUP"]
+                process.stdin.write("".join(f"{r}\n" for r in replies).encode())
+                await process.stdin.drain()
+            process.stdin.close()
+            stderr = (await process.stderr.read()).decode()
+            await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    with contextlib.suppress(OSError):
+        await process.stdin.wait_closed()
+    assert process.returncode is not None
+    return ScriptRun(process.returncode, commands, channel, stderr)
+
+
+@pytest.fixture
+async def pending(db_path: str) -> Challenge:
+    """A holder of 090-1234-5678 waiting for a call to 03-1234-5678 (real clock)."""
+    store = await Store.open(db_path)
+    try:
+        holder = await add_holder(store)
+        return await store.create_challenge(holder.id, "s1", HOLDER_PHONE, "+81312345678", 120)
+    finally:
+        await store.close()
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(f'auth_numbers = ["{AUTH_NUMBER}"]\n{text}', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "callauth.toml", "")
+
+
+@pytest.fixture
+def announce_config(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "announce.toml", 'call_mode = "announce"\n')
+
+
+@pytest.fixture
+def bad_config(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "bad.toml", "call_mode = 'shout'\n")
+
+
+async def state_and_call(db_path: str, challenge: Challenge) -> tuple[ChallengeState, str]:
+    store = await Store.open(db_path)
+    try:
+        found = await store.challenge(challenge.id)
+        last = (await store.recent_calls(1))[0]
+    finally:
+        await store.close()
+    assert found is not None
+    return found.state, f"{last.outcome}/{last.reason}/{last.peer}"
+
+
+async def test_verified_call_is_rejected_unanswered_with_normal_clearing(
+    db_path: str, pending: Challenge, config_file: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(config_file))
+    assert run.returncode == 0, run.stderr
+    assert run.outcome == "verified"
+    assert run.commands == [
+        'GET VARIABLE "CALLERID(num-pres)"',
+        'SET VARIABLE "CALLAUTH_RESULT" "verified"',
+        'EXEC Hangup "16"',
+    ]
+    assert not run.channel.answered and run.channel.cause == 16
+    assert await state_and_call(db_path, pending) == (
+        ChallengeState.VERIFIED, "verified/verified/127.0.0.1",
+    )  # fmt: skip
+    assert "09012345678" not in run.stderr  # the number is masked in the log
+
+
+async def test_withheld_call_is_refused(
+    db_path: str, pending: Challenge, config_file: Path
+) -> None:
+    header = classic_header("fastagi-prohibited.txt")
+    run = await run_script(header, "prohibited", "--db", db_path, "--config", str(config_file))
+    assert run.returncode == 0, run.stderr
+    assert run.outcome == "withheld" and run.channel.cause == 21
+    state, logged = await state_and_call(db_path, pending)
+    assert state is ChallengeState.PENDING and logged.startswith("withheld/")
+
+
+async def test_call_from_an_internal_context_is_untrusted(
+    db_path: str, pending: Challenge, config_file: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt", agi_context="internal")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(config_file))
+    assert run.returncode == 0, run.stderr
+    assert run.outcome == "untrusted" and run.channel.cause == 21
+    assert await state_and_call(db_path, pending) == (
+        ChallengeState.PENDING, "untrusted/untrusted_context/127.0.0.1",
+    )  # fmt: skip
+
+
+async def test_announce_mode_answers_plays_and_hangs_up(
+    db_path: str, pending: Challenge, announce_config: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(announce_config))
+    assert run.returncode == 0, run.stderr
+    assert run.outcome == "verified" and run.channel.answered
+    assert run.channel.played == ["callauth/verified"] and run.channel.cause == 16
+
+
+async def test_a_bad_config_tells_the_dialplan_error(bad_config: Path) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--config", str(bad_config))
+    assert run.returncode == 2 and run.outcome == "error"
+    assert "call_mode" in run.stderr
