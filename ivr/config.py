@@ -8,6 +8,7 @@ variables, command-line flags. Keys are the field names (``challenge_ttl`` in th
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any
 from ivr import phone_policy
 
 ENV_PREFIX = "CALLAUTH_"
+#: Dates (the enforcement date, change dates) are Japanese calendar days.
+JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
 
 
 class ConfigError(ValueError):
@@ -79,6 +82,18 @@ class Config:
     ami_retry_max: float = 60.0
     #: Wait after a refused login: wrong credentials do not fix themselves.
     ami_login_retry: float = 300.0
+    #: From this day (JST, ISO date) a login needs the call; before it, a holder without a
+    #: usable number may log in with the password alone and is urged to register one.
+    enforcement_date: str = "2022-12-01"
+    #: Where the pages send people for what cannot be done online (name changes, ...).
+    call_centre_name: str = "みらい少額短期保険 お客さまコールセンター"
+    call_centre_phone: str = "0120-000-000"
+    call_centre_hours: str = "平日 9:00〜17:00（土日祝日・年末年始を除く）"
+    #: 引受保険会社 as "name:share%", the 幹事保険会社 (lead) first; shares add up to 100.
+    underwriters: tuple[str, ...] = (
+        "みらい少額短期保険株式会社:50",
+        "そよかぜ少額短期保険株式会社:50",
+    )
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("reject", "announce"):
@@ -96,10 +111,42 @@ class Config:
             raise ConfigError("ami_retry_min/ami_retry_max/ami_login_retry: need 0 < min <= max")
         if self.ami_enabled and not self.ami_secret:
             raise ConfigError("ami_secret: needed when ami_enabled is true")
+        try:
+            datetime.date.fromisoformat(self.enforcement_date)
+        except ValueError as exc:
+            raise ConfigError(
+                f"enforcement_date: expected YYYY-MM-DD, got {self.enforcement_date!r}"
+            ) from exc
+        self.underwriting  # validates  # noqa: B018
 
     @property
     def auth_numbers_e164(self) -> tuple[str, ...]:
         return tuple(phone_policy.normalize(n) or n for n in self.auth_numbers)
+
+    def phone_required(self, now: int) -> bool:
+        """Whether a login needs the call on the JST day of epoch second ``now``."""
+        today = datetime.datetime.fromtimestamp(now, JST).date()
+        return today >= datetime.date.fromisoformat(self.enforcement_date)
+
+    @property
+    def underwriting(self) -> tuple[Underwriter, ...]:
+        """The underwriting insurers, lead first, with their shares in percent."""
+        found = []
+        for index, item in enumerate(self.underwriters):
+            name, sep, share = item.rpartition(":")
+            if not sep or not name.strip() or not share.strip().isdigit():
+                raise ConfigError(f"underwriters: expected 'name:share', got {item!r}")
+            found.append(Underwriter(name.strip(), int(share), lead=index == 0))
+        if not found or sum(u.share for u in found) != 100:
+            raise ConfigError("underwriters: the shares must add up to 100")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class Underwriter:
+    name: str
+    share: int  # percent
+    lead: bool  # 幹事保険会社
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}

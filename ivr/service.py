@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from db.models import Challenge, ChallengeEvent, NewCall
+from db.phone_changes import PhoneChange, PhoneChanges
 from db.store import Store
 from ivr import phone_policy, presentation
 from ivr.config import Config
@@ -66,18 +67,51 @@ class VerificationService:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
+        self.phone_changes = PhoneChanges(store)
 
-    async def start_challenge(self, holder_id: int, phone_e164: str, session_ref: str) -> Challenge:
-        """A pending challenge with an auth number this phone's other pending logins lack."""
+    async def _auth_number_for(self, phone_e164: str) -> str:
+        """An auth number this phone's other pending challenges lack, where the pool allows."""
         pool = self.config.auth_numbers_e164
         busy = await self.store.busy_auth_numbers(phone_e164)
         free = [n for n in pool if n not in busy]
-        # When the pool cannot separate them, two pending logins share a number and a
+        # When the pool cannot separate them, two pending challenges share a number and a
         # call to it verifies neither (``ambiguous``).
-        number = secrets.choice(free or list(pool))
+        return secrets.choice(free or list(pool))
+
+    async def start_challenge(self, holder_id: int, phone_e164: str, session_ref: str) -> Challenge:
+        """A pending login challenge: the call must come from the registered number."""
+        number = await self._auth_number_for(phone_e164)
         return await self.store.create_challenge(
             holder_id, session_ref, phone_e164, number, self.config.challenge_ttl
         )
+
+    async def start_phone_change(self, change: PhoneChange) -> tuple[PhoneChange, Challenge] | None:
+        """The drafted change now waits for a call from its NEW number; None if not a draft."""
+        number = await self._auth_number_for(change.new_phone_e164)
+        return await self.phone_changes.await_call(change.id, number, self.config.challenge_ttl)
+
+    async def settle_phone_changes(self) -> None:
+        """Housekeeping: apply changes whose call verified (should the apply step have been
+        missed), expire those whose time ran out."""
+        for challenge_id in await self.phone_changes.verified_waiting():
+            await self._apply_phone_change(challenge_id)
+        for change in await self.phone_changes.expire_due():
+            logger.info(
+                "phone change %d expired; %s stays in force",
+                change.id,
+                phone_policy.mask(change.old_phone_e164),
+            )
+
+    async def _apply_phone_change(self, challenge_id: int) -> None:
+        change = await self.phone_changes.complete(challenge_id)
+        if change is not None:
+            logger.info(
+                "phone change %d of holder %d completed: %s -> %s",
+                change.id,
+                change.holder_id,
+                phone_policy.mask(change.old_phone_e164),
+                phone_policy.mask(change.new_phone_e164),
+            )
 
     async def handle_call(self, call: AgiCall) -> Decision:
         """Decide one call, log it, and move the challenge it verifies."""
@@ -89,7 +123,9 @@ class VerificationService:
                 facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window
             )
         caller = CallerRecord(
-            registered=bool(rows and rows.registered),
+            # A number with challenges is a registered one or a holder's proven-by-call
+            # new number (a phone change): both may verify their own challenges.
+            registered=bool(rows and (rows.registered or rows.recent_challenges)),
             recent_challenges=rows.recent_challenges if rows else (),
             recent_calls=rows.recent_calls if rows else 0,
         )
@@ -115,6 +151,8 @@ class VerificationService:
         )
         if logged.outcome != decision.outcome.value:
             decision = Decision(Outcome(logged.outcome), logged.reason)
+        elif verifying is not None:
+            await self._apply_phone_change(verifying)  # a login's challenge: nothing to do
         elif decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
             kind = f"{decision.outcome.value}_call"
             self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))

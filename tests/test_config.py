@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ivr.config import Address, Config, ConfigError, load
@@ -56,3 +58,34 @@ def test_bad_settings_are_named_in_the_error(
 def test_config_is_frozen() -> None:
     with pytest.raises(AttributeError):
         Config().db = "other.db"  # type: ignore[misc]
+
+
+def test_enforcement_date_is_a_japanese_day() -> None:
+    config = Config(enforcement_date="2022-12-01")
+    midnight_jst = 1669820400  # 2022-12-01 00:00 JST
+    assert not config.phone_required(midnight_jst - 1)
+    assert config.phone_required(midnight_jst)
+    assert Config().phone_required(1_800_000_000)  # the default keeps it enforced
+
+
+def test_underwriters_lead_first_with_shares() -> None:
+    config = load(environ={"CALLAUTH_UNDERWRITERS": "甲保険:60,乙保険:40"})
+    assert [(u.name, u.share, u.lead) for u in config.underwriting] == [
+        ("甲保険", 60, True),
+        ("乙保険", 40, False),
+    ]
+    assert [u.share for u in Config().underwriting] == [50, 50]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"enforcement_date": "12/01/2022"},
+        {"underwriters": ("甲保険:60",)},
+        {"underwriters": ("甲保険",)},
+        {"underwriters": ()},
+    ],
+)
+def test_bad_enforcement_or_underwriting_settings_are_refused(settings: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        Config(**settings)
