@@ -16,14 +16,26 @@ import aiohttp_session
 import jinja2
 from aiohttp import web
 
+from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
 from ivr.config import Config
 from ivr.service import VerificationService
 from web import filters, passwords
 from web.csrf import csrf_middleware
+from web.enforcement import Enforcement
 from web.errors import error_middleware
 from web.hints import HintBook
-from web.keys import CLOCK, CONFIG, HINTS, METRICS, SERVICE, SSE_TASKS, STORE, THROTTLE
+from web.keys import (
+    CLOCK,
+    CONFIG,
+    HINTS,
+    METRICS,
+    PROFILES,
+    SERVICE,
+    SSE_TASKS,
+    STORE,
+    THROTTLE,
+)
 from web.metrics import Metrics
 from web.routes import setup_routes
 from web.sessions import StoreStorage
@@ -55,6 +67,12 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
         app, loader=jinja2.PackageLoader("web", "templates"), filters=filters.FILTERS
     )
     env.globals["brand"] = BRAND
+    env.globals["enforcement"] = Enforcement(config, clock)
+    env.globals["call_centre"] = {
+        "name": config.call_centre_name,
+        "phone": config.call_centre_phone,
+        "hours": config.call_centre_hours,
+    }
     setup_routes(app)
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(housekeeping_ctx)
@@ -76,6 +94,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(config.db, app[CLOCK])
     app[STORE] = store
     app[SERVICE] = VerificationService(store, config)
+    app[PROFILES] = Profiles(store)
     app[HINTS] = HintBook(store.events, store.clock)
     await passwords.warm_up()
     try:
@@ -86,18 +105,21 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_housekeeping(app[STORE]), name="callauth-housekeeping")
+    task = asyncio.create_task(
+        _housekeeping(app[STORE], app[SERVICE]), name="callauth-housekeeping"
+    )
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _housekeeping(store: Store) -> None:
+async def _housekeeping(store: Store, service: VerificationService) -> None:
     ticks = 0
     while True:
         try:
             await store.expire_due()
+            await service.settle_phone_changes()
             if ticks % PURGE_EVERY_TICKS == 0:
                 await store.purge_sessions()
         except Exception as exc:  # keep ticking: a busy database now is fine next second

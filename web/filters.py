@@ -38,7 +38,13 @@ def phone_display(e164: str) -> str:
     return phone_policy.display(e164)
 
 
+def phone_tail(e164: str | None) -> str:
+    """The last 4 digits, all a page needs to name a phone (末尾4桁)."""
+    return phone_policy.last_digits(e164)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "phone_tail": phone_tail,
     "japanese_date": japanese_date,
     "masked_phone": masked_phone,
     "phone_display": phone_display,

@@ -1,4 +1,8 @@
-"""The login's steps kept in the session: password passed → challenge → verified holder."""
+"""The login's steps kept in the session: password passed → challenge → verified holder.
+
+Also the guards of My Page's own pages: who is logged in, and the session's opaque
+reference (what the audit log records instead of the session key).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from aiohttp_session import Session, get_session
 
 from db.models import Challenge, Holder
 from ivr import phone_policy
-from web.keys import CONFIG, HINTS, SERVICE, STORE
+from web.keys import CLOCK, CONFIG, HINTS, SERVICE, STORE
 from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
 
 
@@ -25,16 +29,38 @@ def has_usable_phone(request: web.Request, holder: Holder) -> bool:
     return phone_policy.check(holder.phone_e164, request.app[CONFIG].allowed_kinds).registrable
 
 
-async def start_challenge(request: web.Request, session: Session, holder: Holder) -> Challenge:
-    """A new challenge for this session (its older pending one is cancelled by the store)."""
-    assert holder.phone_e164 is not None
+def phone_required(request: web.Request) -> bool:
+    """Whether today (JST) is on or after the enforcement date."""
+    return request.app[CONFIG].phone_required(request.app[CLOCK]())
+
+
+def session_ref(session: Session) -> str:
     ref = session.get(SESSION_REF)
     if not isinstance(ref, str):
         ref = secrets.token_urlsafe(16)
+        session[SESSION_REF] = ref
+    return ref
+
+
+async def require_holder(request: web.Request) -> tuple[Session, Holder]:
+    """The logged-in holder, or a redirect to the login page."""
+    session = await get_session(request)
+    holder_id = session.get(HOLDER)
+    holder = await request.app[STORE].holder(holder_id) if isinstance(holder_id, int) else None
+    if holder is None:
+        if holder_id is not None:  # deleted since login
+            session.invalidate()
+        raise web.HTTPFound("/login")
+    return session, holder
+
+
+async def start_challenge(request: web.Request, session: Session, holder: Holder) -> Challenge:
+    """A new challenge for this session (its older pending one is cancelled by the store)."""
+    assert holder.phone_e164 is not None
+    ref = session_ref(session)
     challenge = await request.app[SERVICE].start_challenge(holder.id, holder.phone_e164, ref)
     request.app[HINTS].watch(challenge)
     session[LOGIN_HOLDER] = holder.id
-    session[SESSION_REF] = ref
     session[CHALLENGE] = challenge.id
     return challenge
 

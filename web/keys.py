@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from db.profiles import Profiles
 from db.store import Clock, Store
 from ivr.config import Config
 from ivr.service import VerificationService
@@ -21,5 +22,6 @@ SERVICE = web.AppKey("SERVICE", VerificationService)
 THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
 METRICS = web.AppKey("METRICS", Metrics)
 HINTS = web.AppKey("HINTS", HintBook)
+PROFILES = web.AppKey("PROFILES", Profiles)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
 SSE_TASKS = web.AppKey[set[asyncio.Task[None]]]("SSE_TASKS")

@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 
 from ivr.dialplan import Outcome
 
-LOGIN_RESULTS = ("success", "failure", "throttled", "no_phone")
+LOGIN_RESULTS = ("success", "failure", "throttled", "no_phone", "password_only")
 
 
 class _CallOutcomes(Collector):

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from db.models import ChallengeEvent
+from db.models import Challenge, ChallengeEvent
 from web.flow import current_challenge
 from web.hints import HINT_MESSAGES
 from web.keys import CONFIG, HINTS, METRICS, SSE_TASKS, STORE
@@ -31,6 +31,11 @@ async def verify_events(request: web.Request) -> web.StreamResponse:
     challenge = await current_challenge(request)
     if challenge is None:
         return web.Response(status=204)  # 204 tells EventSource not to reconnect
+    return await stream_challenge(request, challenge)
+
+
+async def stream_challenge(request: web.Request, challenge: Challenge) -> web.StreamResponse:
+    """The live feed of one challenge (a login's, or a phone change's) the caller may see."""
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",

@@ -13,10 +13,17 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from db.models import Holder
+from ivr import phone_policy
 from web.csrf import csrf_token
 from web.errors import error_page
-from web.flow import authenticated_holder, client_address, has_usable_phone, start_challenge
-from web.keys import METRICS, STORE, THROTTLE
+from web.flow import (
+    authenticated_holder,
+    client_address,
+    has_usable_phone,
+    phone_required,
+    start_challenge,
+)
+from web.keys import CONFIG, METRICS, STORE, THROTTLE
 from web.passwords import verify_password
 from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
 
@@ -104,9 +111,7 @@ def _throttled(request: web.Request, wait: int) -> web.Response:
 async def _password_passed(request: web.Request, holder: Holder, address: str) -> web.Response:
     store = request.app[STORE]
     if not has_usable_phone(request, holder):
-        await store.audit(holder.id, "login_no_phone", "", address)
-        request.app[METRICS].logins.labels("no_phone").inc()
-        return aiohttp_jinja2.render_template("phone_required.html", request, {})
+        return await _without_usable_phone(request, holder, address)
     old_challenge = (await get_session(request)).get(CHALLENGE)
     if isinstance(old_challenge, int):
         await store.cancel_challenge(old_challenge)
@@ -115,6 +120,25 @@ async def _password_passed(request: web.Request, holder: Holder, address: str) -
     await store.audit(holder.id, "login_success", f"challenge {challenge.id}", address)
     request.app[METRICS].logins.labels("success").inc()
     raise web.HTTPFound("/verify")
+
+
+async def _without_usable_phone(request: web.Request, holder: Holder, address: str) -> web.Response:
+    """Before the enforcement date the password alone lets in (and My Page urges
+    registration); from it, a page explains why not and where to turn."""
+    store = request.app[STORE]
+    if not phone_required(request):
+        session = await renew(request)
+        session[HOLDER] = holder.id
+        await store.audit(holder.id, "login_password_only", "", address)
+        request.app[METRICS].logins.labels("password_only").inc()
+        raise web.HTTPFound("/mypage")
+    await store.audit(holder.id, "login_no_phone", "", address)
+    request.app[METRICS].logins.labels("no_phone").inc()
+    reason = None
+    if holder.phone_e164:  # registered, but of a kind that cannot verify (050, 0120, ...)
+        reason = phone_policy.check(holder.phone_e164, request.app[CONFIG].allowed_kinds)
+    context = {"reason": reason, "phone": holder.phone_e164}
+    return aiohttp_jinja2.render_template("phone_required.html", request, context)
 
 
 async def logout(request: web.Request) -> web.Response:

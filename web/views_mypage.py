@@ -10,11 +10,17 @@ from aiohttp_session import get_session
 
 from db.models import ChallengeState
 from web.csrf import csrf_token
-from web.flow import authenticated_holder, client_address, current_challenge
-from web.keys import METRICS, STORE
+from web.flow import authenticated_holder, client_address, current_challenge, has_usable_phone
+from web.keys import METRICS, SERVICE, STORE
 from web.sessions import HOLDER, renew
 
 logger = logging.getLogger(__name__)
+
+#: What My Page says after a step that ends there (``?done=...``).
+_NOTICES = {
+    "email": "メールアドレスを登録しました。",
+    "cancelled": "電話番号の変更手続きを中止しました。これまでの電話番号が引き続き有効です。",
+}
 
 
 async def mypage(request: web.Request) -> web.Response:
@@ -29,6 +35,9 @@ async def mypage(request: web.Request) -> web.Response:
     context = {
         "holder": holder,
         "contracts": await store.contracts_of(holder_id),
+        "phone_usable": has_usable_phone(request, holder),
+        "awaiting": await request.app[SERVICE].phone_changes.awaiting_of(holder_id),
+        "notice": _NOTICES.get(request.query.get("done", "")),
         "csrf_token": await csrf_token(request),
     }
     response = aiohttp_jinja2.render_template("mypage.html", request, context)

@@ -1,11 +1,13 @@
 /* The waiting page: follow the challenge live (EventSource), fall back to polling
-   /verify/status every second, count the time down, and move on to /mypage when verified. */
+   the status URL every second, count the time down, and move on when verified (to
+   data-next-url: My Page after a login, the result page after a phone change). */
 (function () {
   "use strict";
   var root = document.getElementById("verify");
   if (!root) { return; }
   var statusUrl = root.getAttribute("data-status-url");
   var eventsUrl = root.getAttribute("data-events-url");
+  var nextUrl = root.getAttribute("data-next-url") || "/mypage";
   var el = function (id) { return document.getElementById(id); };
   var deadline = Date.now() + Number(root.getAttribute("data-expires-in")) * 1000;
   var finished = false;
@@ -35,7 +37,7 @@
       stop();
       el("verified-message").hidden = false;
       el("hint").hidden = true;
-      window.location.assign("/mypage");
+      window.location.assign(nextUrl);
       return;
     }
     if (status.state === "pending") {
@@ -71,7 +73,7 @@
   }
 
   if (root.getAttribute("data-state") === "verified") {
-    window.location.assign("/mypage");
+    window.location.assign(nextUrl);
     return;
   }
   if (root.getAttribute("data-state") !== "pending") {

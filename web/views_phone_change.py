@@ -1,0 +1,175 @@
+"""The change request after 次へ: confirmation with 引受保険会社, the password again, then the
+call from the NEW number (a live page like /verify), and the result.
+
+The new number takes effect in the call path (VerificationService), never here: these pages
+only show the request's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import Session
+
+from db.models import Holder
+from db.phone_changes import ChangeState, PhoneChange
+from web.csrf import csrf_token
+from web.errors import error_page
+from web.flow import client_address, require_holder, session_ref
+from web.keys import CONFIG, HINTS, SERVICE, STORE, THROTTLE
+from web.passwords import verify_password
+from web.sse import stream_challenge
+from web.status import status_payload
+from web.views_contracts import PARTY_LABELS, find_contract
+
+logger = logging.getLogger(__name__)
+
+WRONG_PASSWORD = "パスワードが正しくありません。お確かめのうえ、もう一度入力してください。"
+MAX_FIELD = 256
+
+
+async def _own_change(request: web.Request) -> tuple[Session, Holder, PhoneChange]:
+    """The change named in the URL, if this holder made it from this browser session."""
+    session, holder = await require_holder(request)
+    raw = request.match_info.get("change_id", "")
+    change = await request.app[SERVICE].phone_changes.get(int(raw) if raw.isdigit() else -1)
+    if change is None or change.holder_id != holder.id:
+        raise web.HTTPNotFound()
+    if change.session_ref != session_ref(session):
+        raise web.HTTPNotFound()
+    return session, holder, change
+
+
+def _to(change: PhoneChange, page: str) -> web.HTTPFound:
+    return web.HTTPFound(f"/mypage/changes/{change.id}/{page}")
+
+
+async def confirm_page(request: web.Request) -> web.Response:
+    _, holder, change = await _own_change(request)
+    if change.state is not ChangeState.DRAFT:
+        raise _to(change, "call")
+    return await _render_confirm(request, holder, change, None)
+
+
+async def confirm_submit(request: web.Request) -> web.Response:
+    _, holder, change = await _own_change(request)
+    if change.state is not ChangeState.DRAFT:  # a double click: the first one went through
+        raise _to(change, "call")
+    password = str((await request.post()).get("password", ""))[:MAX_FIELD]
+    throttle = request.app[THROTTLE]
+    address = client_address(request)
+    if throttle.wait(holder.login_id, address):
+        return _throttled(request)
+    if not await verify_password(holder.password_hash, password):
+        await request.app[STORE].audit(holder.id, "phone_change_wrong_password", "", address)
+        if throttle.fail(holder.login_id, address):
+            return _throttled(request)
+        return await _render_confirm(request, holder, change, WRONG_PASSWORD)
+    throttle.succeed(holder.login_id)
+    started = await request.app[SERVICE].start_phone_change(change)
+    if started is not None:
+        request.app[HINTS].watch(started[1])
+    raise _to(change, "call")
+
+
+async def _render_confirm(
+    request: web.Request, holder: Holder, change: PhoneChange, error: str | None
+) -> web.Response:
+    context: dict[str, Any] = {
+        "holder": holder,
+        "change": change,
+        "contract": await find_contract(request, holder, change.contract_id),
+        "party_label": PARTY_LABELS[change.party],
+        "underwriters": request.app[CONFIG].underwriting,
+        "error": error,
+        "csrf_token": await csrf_token(request),
+    }
+    response = aiohttp_jinja2.render_template("change_confirm.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _throttled(request: web.Request) -> web.Response:
+    return error_page(
+        request,
+        429,
+        "しばらくしてからお試しください",
+        "パスワードの入力に続けて失敗したため、安全のため一時的にお手続きを停止しています。"
+        "しばらくしてから、もう一度お試しください。",
+    )
+
+
+async def call_page(request: web.Request) -> web.Response:
+    _, holder, change = await _own_change(request)
+    if change.state is ChangeState.DRAFT:
+        raise _to(change, "confirm")
+    if change.state is ChangeState.COMPLETED or change.challenge_id is None:
+        raise _to(change, "done")
+    challenge = await request.app[STORE].challenge(change.challenge_id)
+    assert challenge is not None
+    now = request.app[STORE].clock()
+    status = status_payload(challenge, now, request.app[HINTS].kind(challenge.id))
+    context = {
+        "holder": holder,
+        "change": change,
+        "status": status,
+        "ttl_minutes": max(1, request.app[CONFIG].challenge_ttl // 60),
+        "call_mode": request.app[CONFIG].call_mode,
+        "csrf_token": await csrf_token(request),
+    }
+    response = aiohttp_jinja2.render_template("change_call.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def call_status(request: web.Request) -> web.Response:
+    try:
+        _, _, change = await _own_change(request)
+    except web.HTTPException:
+        return web.json_response(
+            {"state": None, "error": "not_logged_in", "message": "もう一度ログインしてください。"},
+            status=401,
+        )
+    challenge = await request.app[STORE].challenge(change.challenge_id or -1)
+    if challenge is None:
+        return web.json_response({"state": None, "error": "no_call"}, status=404)
+    hint = request.app[HINTS].kind(challenge.id)
+    payload = status_payload(challenge, request.app[STORE].clock(), hint)
+    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+
+
+async def call_events(request: web.Request) -> web.StreamResponse:
+    try:
+        _, _, change = await _own_change(request)
+    except web.HTTPException:
+        return web.Response(status=204)  # 204 tells EventSource not to reconnect
+    challenge = await request.app[STORE].challenge(change.challenge_id or -1)
+    if challenge is None:
+        return web.Response(status=204)
+    return await stream_challenge(request, challenge)
+
+
+async def cancel(request: web.Request) -> web.Response:
+    _, holder, change = await _own_change(request)
+    if await request.app[SERVICE].phone_changes.cancel(change.id):
+        logger.info("holder %d cancelled phone change %d", holder.id, change.id)
+    raise web.HTTPFound("/mypage?done=cancelled")
+
+
+async def done_page(request: web.Request) -> web.Response:
+    _, holder, change = await _own_change(request)
+    if change.state is ChangeState.AWAITING_CALL:
+        await request.app[SERVICE].settle_phone_changes()  # the call may just have come
+        change = await request.app[SERVICE].phone_changes.get(change.id) or change
+        if change.state is ChangeState.AWAITING_CALL:
+            raise _to(change, "call")
+    if change.state is ChangeState.DRAFT:
+        raise _to(change, "confirm")
+    holder = await request.app[STORE].holder(holder.id) or holder
+    context = {"holder": holder, "change": change, "csrf_token": await csrf_token(request)}
+    response = aiohttp_jinja2.render_template("change_done.html", request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
