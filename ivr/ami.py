@@ -1,4 +1,4 @@
-"""The AMI client: follows calls on the auth numbers to complete the call log.
+"""The AMI client: keeps the PBX connection and feeds events to ``ivr.ami_calls``.
 
 Built on panoramisk's ``Manager``, whose 1.4 release has traps this subclass closes:
 
@@ -29,7 +29,7 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
 from db.store import Store
-from ivr import phone_policy
+from ivr.ami_calls import CallFollower
 from ivr.config import Config
 from ivr.pbx_state import PbxState
 
@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 LOGIN_TIMEOUT = 5.0
 PING_INTERVAL = 10.0
-#: Channels on auth numbers remembered until their Hangup (oldest dropped beyond this).
-MAX_FOLLOWED = 10_000
-#: A Hangup can arrive before the FastAGI side logged the call: look once more this late.
-COMPLETE_RETRY = 2.0
 
 
 class Session(enum.Enum):
@@ -87,11 +83,8 @@ class AmiClient(Manager):  # type: ignore[misc]
         self.ping_delay = self.ping_interval = ping_interval
         self.settings = config  # ``self.config`` is panoramisk's dict
         self.state = state
-        self.store = store
-        self.complete_retry = COMPLETE_RETRY
+        self.calls = CallFollower(config.auth_numbers_e164, state, store)
         state.enabled, state.address = True, str(config.ami)
-        self._auth_numbers = frozenset(config.auth_numbers_e164)
-        self._followed: dict[str, str] = {}  # channel uniqueid -> auth number dialled
         self._tasks: set[asyncio.Task[None]] = set()
         self._lost = asyncio.Event()
         self._last_ping: asyncio.Future[Any] | None = None
@@ -99,8 +92,9 @@ class AmiClient(Manager):  # type: ignore[misc]
         # We send no action that would need replaying after a reconnect.
         self.callbacks["FullyBooted"].remove(self.send_awaiting_actions)
         self.register_event("*", self._on_any)
-        self.register_event("Newchannel", self._on_newchannel)
-        self.register_event("Hangup", self._on_hangup)
+        self.register_event("Newchannel", lambda _, event: self.calls.newchannel(event))
+        # A coroutine: dispatch runs it as a tracked task.
+        self.register_event("Hangup", lambda _, event: self.calls.hangup(event))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -244,39 +238,6 @@ class AmiClient(Manager):  # type: ignore[misc]
     def _on_any(self, manager: Manager, event: Any) -> None:
         self.state.events += 1
         self.state.last_event_at = time.time()
-
-    def _on_newchannel(self, manager: Manager, event: Any) -> None:
-        exten = event.get("Exten", "")
-        if not exten[:1].isdigit() and not exten.startswith("+"):
-            return  # "s", "h", "i", ...: not a dialled number
-        if phone_policy.normalize(exten) not in self._auth_numbers:
-            return
-        if len(self._followed) >= MAX_FOLLOWED:
-            self._followed.pop(next(iter(self._followed)))
-        self._followed[event.get("Uniqueid", "")] = exten
-        self.state.calls_followed += 1
-
-    def _on_hangup(self, manager: Manager, event: Any) -> None:
-        uniqueid = event.get("Uniqueid", "")
-        if self._followed.pop(uniqueid, None) is None:
-            return
-        raw = event.get("Cause", "")
-        cause = int(raw) if raw.isdigit() else None
-        self._spawn(self._complete(uniqueid, cause, event.get("Cause-txt", "")))
-
-    async def _complete(self, uniqueid: str, cause: int | None, text: str) -> None:
-        if self.store is None:
-            return
-        ended_at = self.store.clock()
-        for attempt in range(2):
-            if await self.store.complete_call(uniqueid, cause, text, ended_at):
-                self.state.calls_completed += 1
-                logger.info("call %s ended: cause %s (%s)", uniqueid, cause, text)
-                return
-            if attempt == 0:
-                await asyncio.sleep(self.complete_retry)
-        # The other leg of a Local channel, or a call that never reached the service.
-        logger.debug("channel %s ended (cause %s) with no call logged", uniqueid, cause)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
