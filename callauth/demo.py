@@ -28,6 +28,9 @@ DEMO_HOLDERS = (
                "+81312345678", None, "固定電話 03-1234-5678 を登録済み"),
     DemoHolder("suzuki", "suzuki1234", "鈴木 一郎", "スズキ イチロウ", "1990-07-15",
                None, None, "電話番号が未登録"),
+    DemoHolder("takahashi", "takahashi1234", "高橋 美咲", "タカハシ ミサキ", "1988-03-09",
+               "+815012345678", "misaki@example.jp",
+               "IP電話 050-1234-5678 を登録（本人認証に利用できない番号）"),
 )  # fmt: skip
 
 _CONTRACTS = {
@@ -40,10 +43,16 @@ _CONTRACTS = {
     "sato": (
         NewContract("SP-2026-000456", "家財保険（お部屋の保険）", "2026-01-15", "2028-01-15",
                     "佐藤 花子", "サトウ ハナコ", "1975-11-23", True, "+81312345678"),
+        NewContract("SP-2026-000457", "個人賠償責任保険", "2026-01-15", "2027-01-15",
+                    "佐藤 健", "サトウ ケン", "2005-05-05", False, None),
     ),
     "suzuki": (
         NewContract("SP-2026-000789", "家財保険（お部屋の保険）", "2026-06-01", "2028-06-01",
                     "鈴木 一郎", "スズキ イチロウ", "1990-07-15", True, None),
+    ),
+    "takahashi": (
+        NewContract("SP-2026-000901", "家財保険（お部屋の保険）", "2026-09-01", "2028-09-01",
+                    "高橋 美咲", "タカハシ ミサキ", "1988-03-09", True, "+815012345678"),
     ),
 }  # fmt: skip
 
@@ -71,5 +80,5 @@ async def seed(store: Store) -> bool:
 
 def credentials() -> str:
     lines = ["デモ用ログイン (login ID / password):"]
-    lines += [f"  {d.login_id:<8} / {d.password:<11} {d.note}" for d in DEMO_HOLDERS]
+    lines += [f"  {d.login_id:<9} / {d.password:<13} {d.note}" for d in DEMO_HOLDERS]
     return "\n".join(lines)
