@@ -6,12 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from ivr.agi_server import start_fastagi
-from web.app import create_app
 
 from callauth import demo
+from ivr.agi_server import start_fastagi
 from ivr.config import Config
 from web import keys
+from web.app import create_app
 
 logger = logging.getLogger(__name__)
 
