@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` prints the table quoted in bench/README.md."""
