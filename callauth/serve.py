@@ -9,6 +9,7 @@ from aiohttp import web
 
 from callauth import demo
 from ivr.agi_server import start_fastagi
+from ivr.ami import start_ami
 from ivr.config import Config
 from web import keys
 from web.app import create_app
@@ -26,6 +27,7 @@ def build_app(config: Config) -> web.Application:
     if config.demo:
         app.cleanup_ctx.append(_demo_ctx)
     app.cleanup_ctx.append(_fastagi_ctx)
+    app.cleanup_ctx.append(_ami_ctx)
     return app
 
 
@@ -44,6 +46,15 @@ async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await server.close()
+
+
+async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
+    client = await start_ami(app[keys.CONFIG], app[keys.PBX], app[keys.STORE])
+    try:
+        yield
+    finally:
+        if client is not None:
+            await client.stop()
 
 
 def run(config: Config) -> None:

@@ -19,6 +19,7 @@ from aiohttp import web
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
 from ivr.config import Config
+from ivr.pbx_state import PbxCollector, PbxState
 from ivr.service import VerificationService
 from web import filters, passwords
 from web.csrf import csrf_middleware
@@ -30,6 +31,7 @@ from web.keys import (
     CONFIG,
     HINTS,
     METRICS,
+    PBX,
     PROFILES,
     SERVICE,
     SSE_TASKS,
@@ -57,6 +59,8 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app[CLOCK] = clock
     app[THROTTLE] = LoginThrottle(config.login_limit, config.login_window, clock)
     app[METRICS] = Metrics()
+    app[PBX] = PbxState()
+    app[METRICS].registry.register(PbxCollector(app[PBX]))
     app[SSE_TASKS] = set()
     # Order matters: errors outermost, then sessions, then CSRF (which reads the session).
     aiohttp_session.setup(

@@ -9,6 +9,7 @@ from aiohttp import web
 from db.profiles import Profiles
 from db.store import Clock, Store
 from ivr.config import Config
+from ivr.pbx_state import PbxState
 from ivr.service import VerificationService
 from web.hints import HintBook
 from web.metrics import Metrics
@@ -23,5 +24,7 @@ THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
 METRICS = web.AppKey("METRICS", Metrics)
 HINTS = web.AppKey("HINTS", HintBook)
 PROFILES = web.AppKey("PROFILES", Profiles)
+#: What AMI tells of the PBX; the composition root's AMI client writes it.
+PBX = web.AppKey("PBX", PbxState)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
 SSE_TASKS = web.AppKey[set[asyncio.Task[None]]]("SSE_TASKS")

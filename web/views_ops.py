@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
-from web.keys import METRICS, STORE
+from web.keys import METRICS, PBX, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +17,12 @@ async def healthz(request: web.Request) -> web.Response:
         await request.app[STORE].count_holders()
     except Exception as exc:  # reported to the probe, not raised: the site itself is up
         logger.warning("health check: database unreachable: %r", exc)
-        return web.json_response({"status": "error", "db": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "db": "ok"})
+        return web.json_response(
+            {"status": "error", "db": "unreachable", "pbx": request.app[PBX].snapshot()},
+            status=503,
+        )
+    # AMI only adds facts to the call log: a disconnected PBX link is reported, not fatal.
+    return web.json_response({"status": "ok", "db": "ok", "pbx": request.app[PBX].snapshot()})
 
 
 async def metrics(request: web.Request) -> web.Response:
