@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.config import Config, ConfigError, load
+from ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
 CALL_TIMEOUT = 30
@@ -58,15 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    text = None
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as file:
-                text = file.read()
-        except OSError as exc:
-            raise ConfigError(f"config file: {exc}") from exc
     flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "demo")}
-    return load(text, os.environ, flags)
+    return load_file(args.config, os.environ, flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from asterisk.agi import AGI, AGIAppError, AGIHangup
 
 from db.store import Store
 from ivr.agi_handlers import PROMPTS, reject_cause
-from ivr.config import Config, ConfigError, load
+from ivr.config import Config, ConfigError, load_file
 from ivr.dialplan import RESULT_VARIABLE, Outcome
 from ivr.service import AgiCall, VerificationService
 
@@ -106,14 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    text = None
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as file:
-                text = file.read()
-        except OSError as exc:
-            raise ConfigError(f"config file: {exc}") from exc
-    return load(text, os.environ, {"db": args.db})
+    return load_file(args.config, os.environ, {"db": args.db})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -194,3 +194,17 @@ def load(
             values[key[len(ENV_PREFIX) :].lower()] = value
     values.update({k: v for k, v in (flags or {}).items() if v is not None})
     return Config(**{name: _convert(name, value) for name, value in values.items()})
+
+
+def load_file(
+    path: str | None, environ: Mapping[str, str], flags: Mapping[str, Any] | None = None
+) -> Config:
+    """:func:`load` with the TOML file at ``path`` (if any): what the commands call."""
+    text = None
+    if path:
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as exc:
+            raise ConfigError(f"config file: {exc}") from exc
+    return load(text, environ, flags)

@@ -3,115 +3,13 @@ login page, `callauth call` from the registered phone, and the open page moving 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
+from tests.browser_support import Server, browser, log_in, server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    if os.environ.get("CALLAUTH_REQUIRE_BROWSER"):
-        raise RuntimeError("chromium is required for the browser tests (apt-get install chromium)")
-    pytest.skip("chromium is not installed", allow_module_level=True)
+from playwright.sync_api import Browser  # isort: skip
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-CALLAUTH = [sys.executable, "-m", "callauth"]
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, tmp: Path) -> None:
-        self.http = f"127.0.0.1:{free_port()}"
-        self.agi = f"127.0.0.1:{free_port()}"
-        self.log = open(tmp / "serve.log", "w+", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [*CALLAUTH, "serve", "--demo", "--db", str(tmp / "demo.db"),
-             "--http", self.http, "--agi", self.agi],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp,
-        )  # fmt: skip
-        self._wait_listening()
-
-    def _wait_listening(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"callauth serve exited:\n{self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", int(self.agi.split(":")[1])), 0.2):
-                    with socket.create_connection(("127.0.0.1", int(self.http.split(":")[1])), 0.2):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"callauth serve did not start:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def call(self, caller: str, dialled: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*CALLAUTH, "call", "--from", caller, "--to", dialled, "--agi", self.agi, *extra],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("serve"))
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert server.process.returncode == 0, "serve did not stop cleanly on SIGTERM"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def log_in(page: Page, server: Server, login_id: str = "demo", password: str = "demo1234") -> str:
-    """Log in and return the authentication number shown, as domestic digits."""
-    page.goto(f"http://{server.http}/login")
-    page.fill("input[name=login_id]", login_id)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/verify$"))
-    href = page.get_attribute("a[href^='tel:']", "href")
-    assert href is not None
-    return re.sub(r"\D", "", href)
+__all__ = ["browser", "server"]  # module-scoped fixtures used below
 
 
 def test_demo_credentials_are_printed(server: Server) -> None:

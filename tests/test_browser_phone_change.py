@@ -4,34 +4,14 @@ with `callauth call --from <new number> --to <number shown>`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
+from tests.browser_support import Server, browser, log_in, server
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Server, log_in
+from playwright.sync_api import Browser, Page  # isort: skip
 
-from playwright.sync_api import Browser, Page, sync_playwright  # isort: skip
+__all__ = ["browser", "server"]  # module-scoped fixtures used below
 
 NEW = "08098765432"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("serve-change"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def into_mypage(page: Page, server: Server, login_id: str, password: str, phone: str) -> None:
@@ -41,9 +21,9 @@ def into_mypage(page: Page, server: Server, login_id: str, password: str, phone:
     page.wait_for_url(re.compile(r"/mypage$"), timeout=3000)
 
 
-def test_change_the_number_as_the_notice_shows(demo: Server, chromium: Browser) -> None:
-    page = chromium.new_page()
-    into_mypage(page, demo, "sato", "sato1234", "0312345678")
+def test_change_the_number_as_the_notice_shows(server: Server, browser: Browser) -> None:
+    page = browser.new_page()
+    into_mypage(page, server, "sato", "sato1234", "0312345678")
     page.click("nav >> text=ご契約一覧")
     page.click("a[aria-label='SP-2026-000456 の変更']")
     assert "お手続きいただく必要はありません" in page.inner_text("body")
@@ -81,23 +61,23 @@ def test_change_the_number_as_the_notice_shows(demo: Server, chromium: Browser) 
     href = page.get_attribute("a[href^='tel:']", "href")
     assert href is not None
     auth_number = re.sub(r"\D", "", href)
-    assert demo.call("0312345678", auth_number).stdout.strip() == "not_matched"  # old phone
+    assert server.call("0312345678", auth_number).stdout.strip() == "not_matched"  # old phone
     assert page.url.endswith("/call")
-    result = demo.call(NEW, auth_number)
+    result = server.call(NEW, auth_number)
     assert (result.returncode, result.stdout.strip()) == (0, "verified"), result.stderr
     page.wait_for_url(re.compile(r"/done$"), timeout=3000)
     assert "電話番号の変更が完了しました" in page.inner_text("body")
     assert "***-****-5432" in page.inner_text("body")
     page.close()
-    again = chromium.new_context().new_page()
-    into_mypage(again, demo, "sato", "sato1234", NEW)  # the new number now logs in
+    again = browser.new_context().new_page()
+    into_mypage(again, server, "sato", "sato1234", NEW)  # the new number now logs in
     assert "***-****-5432" in again.inner_text("#registered-phone")
     again.context.close()
 
 
-def test_not_changeable_contract_ends_at_the_call_centre(demo: Server, chromium: Browser) -> None:
-    page = chromium.new_page()
-    into_mypage(page, demo, "demo", "demo1234", "09012345678")
+def test_not_changeable_contract_ends_at_the_call_centre(server: Server, browser: Browser) -> None:
+    page = browser.new_page()
+    into_mypage(page, server, "demo", "demo1234", "09012345678")
     page.click("a[aria-label='SP-2025-004567 の変更']")
     page.click("#party-holder >> text=変更する")
     body = page.inner_text("body")
@@ -108,9 +88,9 @@ def test_not_changeable_contract_ends_at_the_call_centre(demo: Server, chromium:
     page.close()
 
 
-def test_an_unusable_number_is_explained(demo: Server, chromium: Browser) -> None:
-    page = chromium.new_page()
-    page.goto(f"http://{demo.http}/login")
+def test_an_unusable_number_is_explained(server: Server, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"http://{server.http}/login")
     page.fill("input[name=login_id]", "takahashi")
     page.fill("input[name=password]", "takahashi1234")
     page.click("button[type=submit]")

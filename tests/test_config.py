@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ivr.config import Address, Config, ConfigError, load
+from ivr.config import Address, Config, ConfigError, load, load_file
 
 
 def test_defaults_match_the_public_interface() -> None:
@@ -89,3 +90,15 @@ def test_underwriters_lead_first_with_shares() -> None:
 def test_bad_enforcement_or_underwriting_settings_are_refused(settings: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         Config(**settings)
+
+
+def test_a_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file"):
+        load_file(str(tmp_path / "absent.toml"), {})
+
+
+def test_config_file_then_environment_then_flags(tmp_path: Path) -> None:
+    path = tmp_path / "callauth.toml"
+    path.write_text('db = "file.db"\ncall_mode = "announce"\n', encoding="utf-8")
+    config = load_file(str(path), {"CALLAUTH_DB": "env.db"}, {"db": None})
+    assert (config.db, config.call_mode) == ("env.db", "announce")
