@@ -4,16 +4,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
+from typing import TypeVar
 
 import aiosqlite
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
+#: A unit of work written against the plain (synchronous) sqlite3 connection.
+Work = Callable[[sqlite3.Connection], T]
+
+
+async def run_in_worker(conn: aiosqlite.Connection, work: Work[T]) -> T:
+    """Run ``work`` on aiosqlite's own thread in one hop, and return its result.
+
+    aiosqlite sends every ``execute``, ``fetchone`` and cursor ``close`` to its worker
+    thread and back to the loop, each a hop of its own; a call's lookups and writes were
+    ~18 hops. aiosqlite has no public API to run a function on that thread, so this is the
+    ONE place that uses its private ``Connection._execute`` and ``_conn`` (both present in
+    0.20 through 0.22; setup.cfg pins the range, tests/test_db_connection.py checks them).
+    ``work`` runs on the worker thread: it must not touch the event loop.
+    """
+    sync = conn._conn
+    result: T = await conn._execute(work, sync)
+    return result
+
+
+def _in_transaction(work: Work[T], db: sqlite3.Connection) -> T:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -91,6 +123,18 @@ class Transactions:
                 await self.conn.execute("ROLLBACK")
                 raise
             await self.conn.execute("COMMIT")
+
+    async def run_write(self, work: Work[T]) -> T:
+        """``work`` as one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on an error),
+        in one hop to the worker thread. Once started it completes even if the awaiting
+        task is cancelled: the unit of work is never cut in half."""
+        async with self._lock:
+            return await run_in_worker(self.conn, functools.partial(_in_transaction, work))
+
+    async def run_read(self, work: Work[T]) -> T:
+        """``work`` (SELECTs only) in one hop, serialised with the transactions."""
+        async with self._lock:
+            return await run_in_worker(self.conn, work)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

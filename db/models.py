@@ -78,6 +78,7 @@ class Challenge:
     expires_at: int
     state: ChallengeState
     verified_call_id: int | None
+    kind: str = "login"  # or "phone_change": the call proves a holder's new number
 
     def is_live(self, now: int) -> bool:
         return self.state is ChallengeState.PENDING and self.expires_at > now

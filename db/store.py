@@ -7,6 +7,7 @@ expected old state, so a race can never verify twice or resurrect an expired cha
 from __future__ import annotations
 
 import dataclasses
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -57,15 +58,23 @@ class AuditEntry:
 
 _CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id"
+    " verified_call_id, kind"
 )
 _CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
+#: A NewCall's values in column order (cheaper than dataclasses.astuple on the hot path).
+_call_values = operator.attrgetter(*_CALL_FIELDS)
+_INSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(_CALL_FIELDS)}) VALUES ({', '.join('?' * len(_CALL_FIELDS))})"
+)
 
 
-def _challenge(row: sqlite3.Row) -> Challenge:
-    values = dict(row)
-    values["state"] = ChallengeState(values["state"])
-    return Challenge(**values)
+def _challenge(row: sqlite3.Row | tuple[object, ...]) -> Challenge:
+    # Positional, in _CHALLENGE_COLUMNS order: this runs for every row a call looks at.
+    (id_, holder_id, session_ref, phone, auth_number, created, expires, state, call, kind) = row
+    return Challenge(
+        id_, holder_id, session_ref, phone, auth_number, created, expires,  # type: ignore[arg-type]
+        ChallengeState(state), call, kind,  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def _holder(row: sqlite3.Row) -> Holder:
@@ -169,64 +178,73 @@ class Store:
     ) -> Challenge:
         """A new pending challenge; the same browser session's older ones are cancelled."""
         now = self.clock()
-        async with self._tx.write() as db:
-            async with db.execute(
+
+        def work(db: sqlite3.Connection) -> tuple[list[int], Challenge]:
+            cancelled = db.execute(
                 "UPDATE challenges SET state = 'cancelled'"
                 " WHERE session_ref = ? AND state = 'pending' RETURNING id",
                 (session_ref,),
-            ) as cursor:
-                cancelled = [row[0] async for row in cursor]
-            async with db.execute(
+            ).fetchall()
+            row = db.execute(
                 "INSERT INTO challenges (holder_id, session_ref, phone_e164, auth_number,"
                 f" created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING {_CHALLENGE_COLUMNS}",
                 (holder_id, session_ref, phone_e164, auth_number, now, now + ttl),
-            ) as cursor:
-                row = await cursor.fetchone()
-        assert row is not None
+            ).fetchone()
+            return [r[0] for r in cancelled], _challenge(row)
+
+        cancelled, challenge = await self._tx.run_write(work)
         for challenge_id in cancelled:
             self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
-        return _challenge(row)
+        return challenge
 
     async def busy_auth_numbers(self, phone_e164: str) -> set[str]:
         """Auth numbers held by this phone's live pending challenges."""
-        async with self._tx.read() as db:
-            async with db.execute(
+        now = self.clock()
+
+        def work(db: sqlite3.Connection) -> set[str]:
+            rows = db.execute(
                 "SELECT auth_number FROM challenges"
                 " WHERE phone_e164 = ? AND state = 'pending' AND expires_at > ?",
-                (phone_e164, self.clock()),
-            ) as cursor:
-                return {row[0] async for row in cursor}
+                (phone_e164, now),
+            ).fetchall()
+            return {row[0] for row in rows}
+
+        return await self._tx.run_read(work)
 
     async def challenge(self, challenge_id: int) -> Challenge | None:
-        async with self._tx.read() as db:
-            async with db.execute(
+        def work(db: sqlite3.Connection) -> Challenge | None:
+            row = db.execute(
                 f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE id = ?", (challenge_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return _challenge(row) if row else None
+            ).fetchone()
+            return _challenge(row) if row else None
+
+        return await self._tx.run_read(work)
 
     async def caller_rows(
         self, cli_e164: str, challenge_window: int, call_window: int
     ) -> CallerRows:
         now = self.clock()
-        async with self._tx.read() as db:
-            async with db.execute(
+
+        def work(db: sqlite3.Connection) -> CallerRows:
+            registered = db.execute(
                 "SELECT EXISTS (SELECT 1 FROM holders WHERE phone_e164 = ?)", (cli_e164,)
-            ) as cursor:
-                registered = bool((await cursor.fetchone() or (0,))[0])
-            async with db.execute(
+            ).fetchone()[0]
+            challenges = db.execute(
                 f"SELECT {_CHALLENGE_COLUMNS} FROM challenges"
                 " WHERE phone_e164 = ? AND created_at > ? ORDER BY created_at DESC, id DESC"
                 " LIMIT 20",
                 (cli_e164, now - challenge_window),
-            ) as cursor:
-                challenges = tuple([_challenge(row) async for row in cursor])
-            async with db.execute(
+            ).fetchall()
+            recent_calls = db.execute(
                 "SELECT count(*) FROM calls WHERE cli_e164 = ? AND received_at > ?",
                 (cli_e164, now - call_window),
-            ) as cursor:
-                recent_calls = int((await cursor.fetchone() or (0,))[0])
-        return CallerRows(registered, challenges, recent_calls)
+            ).fetchone()[0]
+            return CallerRows(
+                bool(registered), tuple(map(_challenge, challenges)), int(recent_calls)
+            )
+
+        # One hop to the database thread for all three lookups.
+        return await self._tx.run_read(work)
 
     async def _set_state(self, challenge_id: int, old: ChallengeState, new: ChallengeState) -> bool:
         async with self._tx.write() as db:
@@ -267,31 +285,31 @@ class Store:
         If the challenge changed in the meantime (expired, verified by another call), the
         call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice.
         """
-        async with self._tx.write() as db:
-            cursor = await db.execute(
-                f"INSERT INTO calls ({', '.join(_CALL_FIELDS)})"
-                f" VALUES ({', '.join('?' * len(_CALL_FIELDS))})",
-                dataclasses.astuple(call),
-            )
-            call_id = cursor.lastrowid
+
+        def work(db: sqlite3.Connection) -> tuple[int, bool]:
+            call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
             assert call_id is not None
-            if verify is not None:
-                cursor = await db.execute(
-                    "UPDATE challenges SET state = 'verified', verified_call_id = ?"
-                    " WHERE id = ? AND state = 'pending' AND expires_at > ?",
-                    (call_id, verify, call.received_at),
+            if verify is None:
+                return call_id, False
+            changed = db.execute(
+                "UPDATE challenges SET state = 'verified', verified_call_id = ?"
+                " WHERE id = ? AND state = 'pending' AND expires_at > ?",
+                (call_id, verify, call.received_at),
+            ).rowcount
+            if changed != 1:
+                db.execute(
+                    "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed'"
+                    " WHERE id = ?",
+                    (call_id,),
                 )
-                if cursor.rowcount != 1:
-                    call = dataclasses.replace(
-                        call, outcome="not_matched", reason="challenge_changed"
-                    )
-                    await db.execute(
-                        "UPDATE calls SET outcome = ?, reason = ? WHERE id = ?",
-                        (call.outcome, call.reason, call_id),
-                    )
-        if verify is not None and call.reason != "challenge_changed":
+            return call_id, changed != 1
+
+        call_id, lost = await self._tx.run_write(work)
+        if lost:
+            call = dataclasses.replace(call, outcome="not_matched", reason="challenge_changed")
+        elif verify is not None:
             self.events.publish(ChallengeEvent(verify, ChallengeState.VERIFIED.value))
-        return Call(**dataclasses.asdict(call), id=call_id)
+        return Call(*_call_values(call), id=call_id)  # type: ignore[misc]
 
     async def complete_call(
         self, uniqueid: str, hangup_cause: int | None, hangup_cause_txt: str, ended_at: int

@@ -63,6 +63,11 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
 
 
+def _kind_of(challenge_id: int, challenges: tuple[Challenge, ...]) -> str:
+    """The kind of the challenge a call verified (one of the rows the decision saw)."""
+    return next((c.kind for c in challenges if c.id == challenge_id), "phone_change")
+
+
 class VerificationService:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
@@ -152,7 +157,8 @@ class VerificationService:
         if logged.outcome != decision.outcome.value:
             decision = Decision(Outcome(logged.outcome), logged.reason)
         elif verifying is not None:
-            await self._apply_phone_change(verifying)  # a login's challenge: nothing to do
+            if _kind_of(verifying, rows.recent_challenges if rows else ()) == "phone_change":
+                await self._apply_phone_change(verifying)
         elif decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
             kind = f"{decision.outcome.value}_call"
             self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))

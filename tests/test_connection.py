@@ -1,0 +1,58 @@
+"""db/connection.py: a unit of work in one hop to aiosqlite's thread, committed or rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from importlib import metadata
+
+import aiosqlite
+import pytest
+
+from db.connection import connect, run_in_worker
+from db.store import Store
+
+
+def test_aiosqlite_is_a_version_whose_private_execute_we_use() -> None:
+    # run_in_worker relies on Connection._execute(fn, *args) and Connection._conn;
+    # setup.cfg pins aiosqlite to the versions checked to have both.
+    major, minor = (int(part) for part in metadata.version("aiosqlite").split(".")[:2])
+    assert (0, 20) <= (major, minor) < (0, 23)
+    assert callable(aiosqlite.Connection._execute)
+    assert isinstance(aiosqlite.Connection._conn, property)
+
+
+async def test_work_runs_on_the_connection_thread_and_returns_its_result(db_path: str) -> None:
+    conn = await connect(db_path)
+    try:
+
+        def work(db: sqlite3.Connection) -> tuple[int, int]:
+            return threading.get_ident(), db.execute("SELECT 6 * 7").fetchone()[0]
+
+        thread, value = await run_in_worker(conn, work)
+    finally:
+        await conn.close()
+    assert value == 42
+    assert thread != threading.get_ident()
+
+
+async def test_a_failing_unit_of_work_leaves_nothing_behind(store: Store) -> None:
+    def work(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'half')")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await store.transactions.run_write(work)
+    assert await store.audit_entries() == []
+    await store.audit(None, "after")  # the connection is usable: no transaction left open
+    assert [entry.event for entry in await store.audit_entries()] == ["after"]
+
+
+async def test_units_of_work_from_many_tasks_never_interleave(store: Store) -> None:
+    def work(db: sqlite3.Connection) -> int:
+        db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'x')")
+        return int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+    counts = await asyncio.gather(*(store.transactions.run_write(work) for _ in range(50)))
+    assert sorted(counts) == list(range(1, 51))
