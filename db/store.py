@@ -90,6 +90,44 @@ def _contract(row: sqlite3.Row) -> Contract:
     return Contract(**values)
 
 
+def _caller_rows(
+    db: sqlite3.Connection, cli_e164: str, challenges_since: int, calls_since: int
+) -> CallerRows:
+    registered = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM holders WHERE phone_e164 = ?)", (cli_e164,)
+    ).fetchone()[0]
+    challenges = db.execute(
+        f"SELECT {_CHALLENGE_COLUMNS} FROM challenges"
+        " WHERE phone_e164 = ? AND created_at > ? ORDER BY created_at DESC, id DESC LIMIT 20",
+        (cli_e164, challenges_since),
+    ).fetchall()
+    recent_calls = db.execute(
+        "SELECT count(*) FROM calls WHERE cli_e164 = ? AND received_at > ?",
+        (cli_e164, calls_since),
+    ).fetchone()[0]
+    return CallerRows(bool(registered), tuple(map(_challenge, challenges)), int(recent_calls))
+
+
+def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> tuple[int, bool]:
+    """(call id, whether the challenge to verify had changed) inside the caller's transaction."""
+    call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
+    assert call_id is not None
+    if verify is None:
+        return call_id, False
+    changed = db.execute(
+        "UPDATE challenges SET state = 'verified', verified_call_id = ?"
+        " WHERE id = ? AND state = 'pending' AND expires_at > ?",
+        (call_id, verify, call.received_at),
+    ).rowcount
+    if changed == 1:
+        return call_id, False
+    db.execute(
+        "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed' WHERE id = ?",
+        (call_id,),
+    )
+    return call_id, True
+
+
 class Store:
     def __init__(self, conn: aiosqlite.Connection, clock: Clock = system_clock) -> None:
         self._tx = Transactions(conn)
@@ -224,27 +262,9 @@ class Store:
         self, cli_e164: str, challenge_window: int, call_window: int
     ) -> CallerRows:
         now = self.clock()
-
-        def work(db: sqlite3.Connection) -> CallerRows:
-            registered = db.execute(
-                "SELECT EXISTS (SELECT 1 FROM holders WHERE phone_e164 = ?)", (cli_e164,)
-            ).fetchone()[0]
-            challenges = db.execute(
-                f"SELECT {_CHALLENGE_COLUMNS} FROM challenges"
-                " WHERE phone_e164 = ? AND created_at > ? ORDER BY created_at DESC, id DESC"
-                " LIMIT 20",
-                (cli_e164, now - challenge_window),
-            ).fetchall()
-            recent_calls = db.execute(
-                "SELECT count(*) FROM calls WHERE cli_e164 = ? AND received_at > ?",
-                (cli_e164, now - call_window),
-            ).fetchone()[0]
-            return CallerRows(
-                bool(registered), tuple(map(_challenge, challenges)), int(recent_calls)
-            )
-
-        # One hop to the database thread for all three lookups.
-        return await self._tx.run_read(work)
+        return await self._tx.run_read(
+            lambda db: _caller_rows(db, cli_e164, now - challenge_window, now - call_window)
+        )
 
     async def _set_state(self, challenge_id: int, old: ChallengeState, new: ChallengeState) -> bool:
         async with self._tx.write() as db:
@@ -285,26 +305,35 @@ class Store:
         If the challenge changed in the meantime (expired, verified by another call), the
         call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice.
         """
+        call_id, lost = await self._tx.run_write(lambda db: _record_call(db, call, verify))
+        return self._recorded(call, verify, call_id, lost)
 
-        def work(db: sqlite3.Connection) -> tuple[int, bool]:
-            call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
-            assert call_id is not None
-            if verify is None:
-                return call_id, False
-            changed = db.execute(
-                "UPDATE challenges SET state = 'verified', verified_call_id = ?"
-                " WHERE id = ? AND state = 'pending' AND expires_at > ?",
-                (call_id, verify, call.received_at),
-            ).rowcount
-            if changed != 1:
-                db.execute(
-                    "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed'"
-                    " WHERE id = ?",
-                    (call_id,),
-                )
-            return call_id, changed != 1
+    async def decide_call(
+        self,
+        cli_e164: str | None,
+        challenge_window: int,
+        call_window: int,
+        decide: Callable[[CallerRows | None], tuple[NewCall, int | None]],
+    ) -> tuple[Call, CallerRows | None]:
+        """One call's whole unit of work in one transaction and one hop to the database
+        thread: the caller's rows (None without a usable number), ``decide`` on them (a
+        pure function: it runs on the database thread), and :meth:`record_call` of the call
+        it returns with the challenge it verifies. Returns the logged call and the rows."""
+        now = self.clock()
 
-        call_id, lost = await self._tx.run_write(work)
+        def work(
+            db: sqlite3.Connection,
+        ) -> tuple[CallerRows | None, NewCall, int | None, int, bool]:
+            rows = None
+            if cli_e164 is not None:
+                rows = _caller_rows(db, cli_e164, now - challenge_window, now - call_window)
+            call, verify = decide(rows)
+            return rows, call, verify, *_record_call(db, call, verify)
+
+        rows, call, verify, call_id, lost = await self._tx.run_write(work)
+        return self._recorded(call, verify, call_id, lost), rows
+
+    def _recorded(self, call: NewCall, verify: int | None, call_id: int, lost: bool) -> Call:
         if lost:
             call = dataclasses.replace(call, outcome="not_matched", reason="challenge_changed")
         elif verify is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from db.models import Challenge, ChallengeEvent, NewCall
 from db.phone_changes import PhoneChange, PhoneChanges
-from db.store import Store
+from db.store import CallerRows, Store
 from ivr import phone_policy, presentation
 from ivr.config import Config
 from ivr.dialplan import Outcome
@@ -122,45 +122,33 @@ class VerificationService:
         """Decide one call, log it, and move the challenge it verifies."""
         facts = call_facts(call, self.config)
         now = self.store.clock()
-        rows = None
-        if facts.cli_e164 is not None:
-            rows = await self.store.caller_rows(
-                facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window
+        context = call.env.get("agi_context", "")
+
+        def decide_on(rows: CallerRows | None) -> tuple[NewCall, int | None]:
+            # Runs inside the store's unit of work (its database thread): pure, no I/O.
+            caller = CallerRecord(
+                # A number with challenges is a registered one or a holder's proven-by-call
+                # new number (a phone change): both may verify their own challenges.
+                registered=bool(rows and (rows.registered or rows.recent_challenges)),
+                recent_challenges=rows.recent_challenges if rows else (),
+                recent_calls=rows.recent_calls if rows else 0,
             )
-        caller = CallerRecord(
-            # A number with challenges is a registered one or a holder's proven-by-call
-            # new number (a phone change): both may verify their own challenges.
-            registered=bool(rows and (rows.registered or rows.recent_challenges)),
-            recent_challenges=rows.recent_challenges if rows else (),
-            recent_calls=rows.recent_calls if rows else 0,
+            decision = decide(facts, caller, now, self.config.call_limit)
+            verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
+            return _new_call(facts, call.peer, context, now, decision), verifying
+
+        logged, rows = await self.store.decide_call(
+            facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on
         )
-        decision = decide(facts, caller, now, self.config.call_limit)
-        verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
-        logged = await self.store.record_call(
-            NewCall(
-                received_at=now,
-                uniqueid=facts.uniqueid,
-                channel=facts.channel,
-                cli_raw=facts.cli_raw,
-                cli_e164=facts.cli_e164,
-                presentation=facts.presentation.value,
-                dialled_raw=facts.dialled_raw,
-                dialled_e164=facts.dialled_e164,
-                peer=call.peer,
-                context=call.env.get("agi_context", ""),
-                outcome=decision.outcome.value,
-                reason=decision.reason,
-                challenge_id=decision.challenge_id,
-            ),
-            verify=verifying,
-        )
-        if logged.outcome != decision.outcome.value:
-            decision = Decision(Outcome(logged.outcome), logged.reason)
-        elif verifying is not None:
-            if _kind_of(verifying, rows.recent_challenges if rows else ()) == "phone_change":
-                await self._apply_phone_change(verifying)
-        elif decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
-            kind = f"{decision.outcome.value}_call"
+        outcome = Outcome(logged.outcome)
+        changed = logged.reason == "challenge_changed"  # lost the race: verifies nothing
+        decision = Decision(outcome, logged.reason, None if changed else logged.challenge_id)
+        verified = decision.challenge_id if outcome is Outcome.VERIFIED else None
+        if verified is not None:
+            if _kind_of(verified, rows.recent_challenges if rows else ()) == "phone_change":
+                await self._apply_phone_change(verified)
+        elif decision.challenge_id and outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
+            kind = f"{outcome.value}_call"
             self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",
@@ -168,7 +156,25 @@ class VerificationService:
             phone_policy.mask(facts.cli_e164 or facts.cli_raw),
             facts.presentation.value,
             facts.dialled_raw,
-            decision.outcome.value,
+            outcome.value,
             decision.reason,
         )
         return decision
+
+
+def _new_call(facts: CallFacts, peer: str, context: str, now: int, decision: Decision) -> NewCall:
+    return NewCall(
+        received_at=now,
+        uniqueid=facts.uniqueid,
+        channel=facts.channel,
+        cli_raw=facts.cli_raw,
+        cli_e164=facts.cli_e164,
+        presentation=facts.presentation.value,
+        dialled_raw=facts.dialled_raw,
+        dialled_e164=facts.dialled_e164,
+        peer=peer,
+        context=context,
+        outcome=decision.outcome.value,
+        reason=decision.reason,
+        challenge_id=decision.challenge_id,
+    )
