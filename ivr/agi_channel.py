@@ -125,7 +125,9 @@ class AgiChannel(fast_agi.Request):
     async def _read_line(self, command: str, seconds: float) -> str:
         name = command.split()[0] if command else "?"
         try:
-            raw = await asyncio.wait_for(self.reader.readline(), seconds)
+            # asyncio.timeout, not wait_for: 3.11's wait_for wraps each read in a new task.
+            async with asyncio.timeout(seconds):
+                raw = await self.reader.readline()
         except TimeoutError as exc:
             raise CallHungUp(f"{name}: no reply within {seconds}s") from exc
         except ValueError as exc:  # the line overran the stream limit

@@ -72,8 +72,9 @@ async def _reject(channel: AgiChannel, outcome: Outcome) -> None:
     cause = reject_cause(outcome)
     # On a ringing channel ``Hangup`` returns -1 and Asterisk then sends HANGUP: expected.
     await channel.exec("Hangup", str(cause))
-    logger.info("call %s: %s, rejected unanswered with cause %d",
-                channel.uniqueid, outcome.value, cause)  # fmt: skip
+    # The service logged the call and its outcome at INFO: one line per call in production.
+    logger.debug("call %s: %s, rejected unanswered with cause %d",
+                 channel.uniqueid, outcome.value, cause)  # fmt: skip
 
 
 async def _announce(channel: AgiChannel, outcome: Outcome) -> None:

@@ -128,7 +128,8 @@ class FastAgiServer(fast_agi.Application):
         """The header block, or None (after one log line) for a peer that is not Asterisk."""
         timeout = self.config.agi_header_timeout
         try:
-            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout)
+            async with asyncio.timeout(timeout):
+                block = await reader.readuntil(b"\n\n")
             return parse_header(block)
         except asyncio.IncompleteReadError as exc:
             reason = f"closed after {len(exc.partial)} bytes, before the header block ended"

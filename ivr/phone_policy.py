@@ -7,6 +7,7 @@ number type, never from prefix lists typed by hand.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ def _parse(text: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)  # every call normalises its CLI and the dialled number
 def normalize(text: str) -> str | None:
     """E.164 form (``+819012345678``) of any valid number, domestic or not; None if invalid."""
     number = _parse(text)
