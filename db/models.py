@@ -79,6 +79,7 @@ class Challenge:
     state: ChallengeState
     verified_call_id: int | None
     kind: str = "login"  # or "phone_change": the call proves a holder's new number
+    hint: str | None = None  # "withheld_call" / "unavailable_call": a refused call named it
 
     def is_live(self, now: int) -> bool:
         return self.state is ChallengeState.PENDING and self.expires_at > now

@@ -45,7 +45,7 @@ COLUMNS = (
 )
 CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id, kind"
+    " verified_call_id, kind, hint"
 )
 
 

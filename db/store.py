@@ -58,7 +58,7 @@ class AuditEntry:
 
 _CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id, kind"
+    " verified_call_id, kind, hint"
 )
 _CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
 #: A NewCall's values in column order (cheaper than dataclasses.astuple on the hot path).
@@ -68,12 +68,17 @@ _INSERT_CALL = (
 )
 
 
+#: A refused call that names a challenge leaves this hint on it for the waiting page.
+_HINTS = {"withheld": "withheld_call", "unavailable": "unavailable_call"}
+
+
 def _challenge(row: sqlite3.Row | tuple[object, ...]) -> Challenge:
     # Positional, in _CHALLENGE_COLUMNS order: this runs for every row a call looks at.
-    (id_, holder_id, session_ref, phone, auth_number, created, expires, state, call, kind) = row
+    (id_, holder_id, session_ref, phone, auth_number, created, expires, state, call, kind,
+     hint) = row  # fmt: skip
     return Challenge(
         id_, holder_id, session_ref, phone, auth_number, created, expires,  # type: ignore[arg-type]
-        ChallengeState(state), call, kind,  # type: ignore[arg-type]
+        ChallengeState(state), call, kind, hint,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -112,6 +117,12 @@ def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> t
     """(call id, whether the challenge to verify had changed) inside the caller's transaction."""
     call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
     assert call_id is not None
+    hint = _HINTS.get(call.outcome)
+    if hint is not None and call.challenge_id is not None:
+        db.execute(
+            "UPDATE challenges SET hint = ? WHERE id = ? AND state = 'pending'",
+            (hint, call.challenge_id),
+        )
     if verify is None:
         return call_id, False
     changed = db.execute(
@@ -303,7 +314,8 @@ class Store:
         """Log a call; with ``verify``, also move that challenge pending → verified.
 
         If the challenge changed in the meantime (expired, verified by another call), the
-        call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice.
+        call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice. A
+        withheld or unavailable call that names a pending challenge leaves its hint on it.
         """
         call_id, lost = await self._tx.run_write(lambda db: _record_call(db, call, verify))
         return self._recorded(call, verify, call_id, lost)

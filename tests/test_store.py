@@ -192,3 +192,30 @@ async def test_audit_trail_keeps_order_and_holder(store: Store) -> None:
     await store.audit(None, "login_failed", detail="unknown id")
     assert [e.event for e in await store.audit_entries(holder_id)] == ["login", "login_failed"]
     assert len(await store.audit_entries()) == 3
+
+
+async def test_a_withheld_call_leaves_its_hint_on_the_pending_challenge_it_names(
+    store: Store, clock: FakeClock
+) -> None:
+    challenge = await store.create_challenge(await a_holder(store), "s1", PHONE, AUTH, 120)
+    assert challenge.hint is None
+    withheld = dataclasses.replace(a_call(clock, "withheld"), challenge_id=challenge.id)
+    await store.record_call(withheld)
+    stored = await store.challenge(challenge.id)
+    assert stored is not None and stored.hint == "withheld_call"
+    unavailable = dataclasses.replace(a_call(clock, "unavailable"), challenge_id=challenge.id)
+    await store.record_call(unavailable)  # the latest refusal is the one to explain
+    stored = await store.challenge(challenge.id)
+    assert stored is not None and stored.hint == "unavailable_call"
+
+
+async def test_a_refused_call_leaves_no_hint_on_a_challenge_that_is_over(
+    store: Store, clock: FakeClock
+) -> None:
+    challenge = await store.create_challenge(await a_holder(store), "s1", PHONE, AUTH, 120)
+    await store.cancel_challenge(challenge.id)
+    await store.record_call(
+        dataclasses.replace(a_call(clock, "withheld"), challenge_id=challenge.id)
+    )
+    stored = await store.challenge(challenge.id)
+    assert stored is not None and stored.hint is None

@@ -25,11 +25,9 @@ from web import filters, passwords
 from web.csrf import csrf_middleware
 from web.enforcement import Enforcement
 from web.errors import error_middleware
-from web.hints import HintBook
 from web.keys import (
     CLOCK,
     CONFIG,
-    HINTS,
     METRICS,
     PBX,
     PROFILES,
@@ -99,12 +97,10 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     app[SERVICE] = VerificationService(store, config)
     app[PROFILES] = Profiles(store)
-    app[HINTS] = HintBook(store.events, store.clock)
     await passwords.warm_up()
     try:
         yield
     finally:
-        await app[HINTS].close()
         await store.close()
 
 

@@ -13,7 +13,7 @@ from aiohttp_session import Session, get_session
 
 from db.models import Challenge, Holder
 from ivr import phone_policy
-from web.keys import CLOCK, CONFIG, HINTS, SERVICE, STORE
+from web.keys import CLOCK, CONFIG, SERVICE, STORE
 from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
 
 
@@ -59,7 +59,6 @@ async def start_challenge(request: web.Request, session: Session, holder: Holder
     assert holder.phone_e164 is not None
     ref = session_ref(session)
     challenge = await request.app[SERVICE].start_challenge(holder.id, holder.phone_e164, ref)
-    request.app[HINTS].watch(challenge)
     session[LOGIN_HOLDER] = holder.id
     session[CHALLENGE] = challenge.id
     return challenge

@@ -11,7 +11,6 @@ from db.store import Clock, Store
 from ivr.config import Config
 from ivr.pbx_state import PbxState
 from ivr.service import VerificationService
-from web.hints import HintBook
 from web.metrics import Metrics
 from web.throttle import LoginThrottle
 
@@ -22,7 +21,6 @@ STORE = web.AppKey("STORE", Store)
 SERVICE = web.AppKey("SERVICE", VerificationService)
 THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
 METRICS = web.AppKey("METRICS", Metrics)
-HINTS = web.AppKey("HINTS", HintBook)
 PROFILES = web.AppKey("PROFILES", Profiles)
 #: What AMI tells of the PBX; the composition root's AMI client writes it.
 PBX = web.AppKey("PBX", PbxState)

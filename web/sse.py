@@ -16,8 +16,7 @@ from aiohttp import web
 
 from db.models import Challenge, ChallengeEvent
 from web.flow import current_challenge
-from web.hints import HINT_MESSAGES
-from web.keys import CONFIG, HINTS, METRICS, SSE_TASKS, STORE
+from web.keys import CONFIG, METRICS, SSE_TASKS, STORE
 from web.status import status_payload
 
 logger = logging.getLogger(__name__)
@@ -67,7 +66,6 @@ async def _stream(
     queue: asyncio.Queue[ChallengeEvent],
 ) -> None:
     store = request.app[STORE]
-    hint = request.app[HINTS].kind(challenge_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.app[CONFIG].challenge_ttl + OVERTIME
     await response.write(b"retry: 2000\n\n")
@@ -76,16 +74,15 @@ async def _stream(
         challenge = await store.challenge(challenge_id)
         if challenge is None:
             return
-        payload = status_payload(challenge, store.clock(), hint)
+        payload = status_payload(challenge, store.clock(), challenge.hint)
         if sent != (payload["state"], payload["hint"]):
             sent = (payload["state"], payload["hint"])
             await _send(response, payload)
         if payload["state"] != "pending":
             return
         wait = min(HEARTBEAT, payload["expires_in"] + 1.0)
-        event = await _next_event(response, queue, wait)
-        if event is not None and event.kind in HINT_MESSAGES:
-            hint = event.kind
+        # Any event (a state change, or a refused call's hint now on the row): re-read.
+        await _next_event(response, queue, wait)
 
 
 async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from db.phone_changes import ChangeState, PhoneChange
 from web.csrf import csrf_token
 from web.errors import error_page
 from web.flow import client_address, require_holder, session_ref
-from web.keys import CONFIG, HINTS, SERVICE, STORE, THROTTLE
+from web.keys import CONFIG, SERVICE, STORE, THROTTLE
 from web.passwords import verify_password
 from web.sse import stream_challenge
 from web.status import status_payload
@@ -69,9 +69,7 @@ async def confirm_submit(request: web.Request) -> web.Response:
             return _throttled(request)
         return await _render_confirm(request, holder, change, WRONG_PASSWORD)
     throttle.succeed(holder.login_id)
-    started = await request.app[SERVICE].start_phone_change(change)
-    if started is not None:
-        request.app[HINTS].watch(started[1])
+    await request.app[SERVICE].start_phone_change(change)
     raise _to(change, "call")
 
 
@@ -111,7 +109,7 @@ async def call_page(request: web.Request) -> web.Response:
     challenge = await request.app[STORE].challenge(change.challenge_id)
     assert challenge is not None
     now = request.app[STORE].clock()
-    status = status_payload(challenge, now, request.app[HINTS].kind(challenge.id))
+    status = status_payload(challenge, now, challenge.hint)
     context = {
         "holder": holder,
         "change": change,
@@ -136,8 +134,7 @@ async def call_status(request: web.Request) -> web.Response:
     challenge = await request.app[STORE].challenge(change.challenge_id or -1)
     if challenge is None:
         return web.json_response({"state": None, "error": "no_call"}, status=404)
-    hint = request.app[HINTS].kind(challenge.id)
-    payload = status_payload(challenge, request.app[STORE].clock(), hint)
+    payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
     return web.json_response(payload, headers={"Cache-Control": "no-store"})
 
 

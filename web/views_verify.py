@@ -16,7 +16,7 @@ from web.flow import (
     has_usable_phone,
     start_challenge,
 )
-from web.keys import CONFIG, HINTS, STORE
+from web.keys import CONFIG, STORE
 from web.status import status_payload
 
 _DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
@@ -32,7 +32,7 @@ async def verify_page(request: web.Request) -> web.Response:
         raise web.HTTPFound("/mypage")
     store = request.app[STORE]
     config = request.app[CONFIG]
-    status = status_payload(challenge, store.clock(), request.app[HINTS].kind(challenge.id))
+    status = status_payload(challenge, store.clock(), challenge.hint)
     context = {
         "status": status,
         "phone_tail": phone_policy.last_digits(challenge.phone_e164),
@@ -57,8 +57,7 @@ async def status(request: web.Request) -> web.Response:
             },
             status=401,
         )
-    hint = request.app[HINTS].kind(challenge.id)
-    payload = status_payload(challenge, request.app[STORE].clock(), hint)
+    payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
     return web.json_response(payload, headers={"Cache-Control": "no-store"})
 
 
