@@ -106,8 +106,16 @@ async def _execute_script(conn: aiosqlite.Connection, sql: str) -> None:
 
 
 class Transactions:
-    """Serialises the connection: aiosqlite shares one transaction between all coroutines,
-    so each unit of work holds the lock from BEGIN to COMMIT."""
+    """Serialises the connection. aiosqlite shares one transaction between all coroutines,
+    so a unit of work spread over several hops (:meth:`write`, :meth:`read`) holds the lock
+    from BEGIN to COMMIT.
+
+    A unit of work in one hop (:meth:`run_write`, :meth:`run_read`) needs no lock of its
+    own: aiosqlite's thread runs queued functions one at a time, in order, so it cannot
+    interleave with another one-hop unit, nor with a multi-hop one begun after it was
+    queued. It only waits while a multi-hop unit is open. Calls therefore queue their
+    units back to back on the database thread instead of one round trip at a time.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -126,15 +134,22 @@ class Transactions:
 
     async def run_write(self, work: Work[T]) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on an error),
-        in one hop to the worker thread. Once started it completes even if the awaiting
+        in one hop to the worker thread. Once queued it completes even if the awaiting
         task is cancelled: the unit of work is never cut in half."""
-        async with self._lock:
-            return await run_in_worker(self.conn, functools.partial(_in_transaction, work))
+        await self._no_open_unit()
+        return await run_in_worker(self.conn, functools.partial(_in_transaction, work))
 
     async def run_read(self, work: Work[T]) -> T:
-        """``work`` (SELECTs only) in one hop, serialised with the transactions."""
-        async with self._lock:
-            return await run_in_worker(self.conn, work)
+        """``work`` (SELECTs only) in one hop, in order with the transactions."""
+        await self._no_open_unit()
+        return await run_in_worker(self.conn, work)
+
+    async def _no_open_unit(self) -> None:
+        # Wait out a multi-hop unit in progress. Nothing yields between here and the
+        # moment run_in_worker queues the work, so no multi-hop unit can begin in between.
+        if self._lock.locked():
+            async with self._lock:
+                pass
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

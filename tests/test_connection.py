@@ -56,3 +56,18 @@ async def test_units_of_work_from_many_tasks_never_interleave(store: Store) -> N
 
     counts = await asyncio.gather(*(store.transactions.run_write(work) for _ in range(50)))
     assert sorted(counts) == list(range(1, 51))
+
+
+async def test_a_one_hop_unit_waits_for_a_multi_hop_transaction_in_progress(
+    store: Store,
+) -> None:
+    def count(db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+    async with store.transactions.write() as db:
+        await db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'first')")
+        waiting = asyncio.create_task(store.transactions.run_read(count))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # it never runs inside someone else's transaction
+        await db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'second')")
+    assert await waiting == 2
