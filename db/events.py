@@ -1,14 +1,13 @@
 """In-process delivery of challenge events to waiting browsers.
 
-The SQLite backend lives in one process, so a dict of queues is enough. A PostgreSQL
-backend would publish through NOTIFY and feed the same queues from LISTEN.
+The SQLite backend lives in one process, so a dict of subscriptions is enough. A
+PostgreSQL backend would publish through NOTIFY and feed the same subscriptions from LISTEN.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
 from collections.abc import Iterator
 
 from db.models import ChallengeEvent
@@ -17,28 +16,58 @@ from db.models import ChallengeEvent
 QUEUE_LIMIT = 16
 
 
+class Subscription:
+    """One listener's undelivered events (at most ``QUEUE_LIMIT``; later ones are dropped).
+
+    A waiting browser holds one for minutes, thousands at once: this is a list and a
+    future made only while someone awaits, not an ``asyncio.Queue`` (three deques and an
+    Event, ~3 KiB each).
+    """
+
+    __slots__ = ("_events", "_waiter")
+
+    def __init__(self) -> None:
+        self._events: list[ChallengeEvent] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, event: ChallengeEvent) -> None:
+        if len(self._events) < QUEUE_LIMIT:
+            self._events.append(event)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> ChallengeEvent:
+        """The oldest undelivered event, waiting for one if need be."""
+        while not self._events:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._events.pop(0)
+
+
 class ChallengeEvents:
     def __init__(self) -> None:
-        self._queues: defaultdict[int, set[asyncio.Queue[ChallengeEvent]]] = defaultdict(set)
+        self._listeners: dict[int, list[Subscription]] = {}
 
     @contextlib.contextmanager
-    def subscribe(self, challenge_id: int) -> Iterator[asyncio.Queue[ChallengeEvent]]:
-        queue: asyncio.Queue[ChallengeEvent] = asyncio.Queue(QUEUE_LIMIT)
-        self._queues[challenge_id].add(queue)
+    def subscribe(self, challenge_id: int) -> Iterator[Subscription]:
+        subscription = Subscription()
+        self._listeners.setdefault(challenge_id, []).append(subscription)
         try:
-            yield queue
+            yield subscription
         finally:
-            listeners = self._queues.get(challenge_id)
+            listeners = self._listeners.get(challenge_id)
             if listeners is not None:
-                listeners.discard(queue)
+                listeners.remove(subscription)
                 if not listeners:
-                    del self._queues[challenge_id]
+                    del self._listeners[challenge_id]
 
     def publish(self, event: ChallengeEvent) -> None:
-        for queue in self._queues.get(event.challenge_id, ()):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(event)
+        for subscription in self._listeners.get(event.challenge_id, ()):
+            subscription.put(event)
 
     @property
     def listeners(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+        return sum(len(s) for s in self._listeners.values())

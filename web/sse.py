@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from db.events import Subscription
 from db.models import Challenge, ChallengeEvent
 from web.flow import current_challenge
 from web.keys import CONFIG, METRICS, SSE_TASKS, STORE
@@ -63,7 +64,7 @@ async def _stream(
     request: web.Request,
     response: web.StreamResponse,
     challenge_id: int,
-    queue: asyncio.Queue[ChallengeEvent],
+    queue: Subscription,
 ) -> None:
     store = request.app[STORE]
     loop = asyncio.get_running_loop()
@@ -91,11 +92,12 @@ async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:
 
 
 async def _next_event(
-    response: web.StreamResponse, queue: asyncio.Queue[ChallengeEvent], wait: float
+    response: web.StreamResponse, queue: Subscription, wait: float
 ) -> ChallengeEvent | None:
     """The next event, or None after ``wait`` seconds (having sent a heartbeat)."""
     try:
-        return await asyncio.wait_for(queue.get(), wait)
+        async with asyncio.timeout(wait):  # not wait_for: no extra task per wait
+            return await queue.get()
     except TimeoutError:
         await response.write(b": keep-alive\n\n")
         return None

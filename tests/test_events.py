@@ -1,0 +1,45 @@
+"""db/events.py: challenge events reach every waiting listener, bounded per listener."""
+
+from __future__ import annotations
+
+import asyncio
+
+from db.events import QUEUE_LIMIT, ChallengeEvents
+from db.models import ChallengeEvent
+
+
+async def test_a_waiting_listener_gets_the_event_published_for_its_challenge() -> None:
+    events = ChallengeEvents()
+    with events.subscribe(7) as mine, events.subscribe(8) as other:
+        waiting = asyncio.create_task(mine.get())
+        await asyncio.sleep(0)
+        events.publish(ChallengeEvent(7, "verified"))
+        assert await asyncio.wait_for(waiting, 1) == ChallengeEvent(7, "verified")
+        events.publish(ChallengeEvent(8, "expired"))
+        assert await other.get() == ChallengeEvent(8, "expired")
+    assert events.listeners == 0
+
+
+async def test_a_listener_that_stops_reading_keeps_only_the_first_events() -> None:
+    events = ChallengeEvents()
+    with events.subscribe(1) as listener:
+        for n in range(QUEUE_LIMIT + 5):
+            events.publish(ChallengeEvent(1, f"e{n}"))
+        kinds = [(await listener.get()).kind for _ in range(QUEUE_LIMIT)]
+        assert kinds == [f"e{n}" for n in range(QUEUE_LIMIT)]
+        waiting = asyncio.create_task(listener.get())
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # the overflow was dropped, nothing is left
+        waiting.cancel()
+
+
+async def test_a_timed_out_wait_leaves_the_listener_usable() -> None:
+    events = ChallengeEvents()
+    with events.subscribe(3) as listener:
+        try:
+            async with asyncio.timeout(0.01):
+                await listener.get()
+        except TimeoutError:
+            pass
+        events.publish(ChallengeEvent(3, "cancelled"))
+        assert (await listener.get()).kind == "cancelled"
