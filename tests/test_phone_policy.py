@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
 from ivr import phone_policy
@@ -197,3 +200,19 @@ def test_mask_keeps_only_the_last_four_digits() -> None:
 def test_domestic_and_display_forms() -> None:
     assert phone_policy.domestic("+81120111222") == "0120111222"
     assert phone_policy.display("+819012345678") == "090-1234-5678"
+
+
+def test_the_domestic_fast_path_parses_exactly_as_phonenumbers_does() -> None:
+    rng = random.Random(81)
+    for _ in range(20_000):
+        length = rng.choice((10, 11))
+        digits = "0" + "".join(rng.choice("0123456789") for _ in range(length - 1))
+        try:
+            expected = phonenumbers.parse(
+                "+" + digits[3:] if digits.startswith("010") else digits, "JP"
+            )
+        except phonenumbers.NumberParseException:
+            expected = None
+        if digits.startswith("00"):
+            continue  # 00… is rewritten to +… before parsing, as before
+        assert phone_policy._parse(digits) == expected, digits
