@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from db.events import Subscription
-from db.models import Challenge, ChallengeEvent
+from db.models import ChallengeEvent
+from db.store import Store
 from web.flow import current_challenge
 from web.keys import CONFIG, METRICS, SSE_TASKS, STORE
 from web.status import status_payload
@@ -28,13 +29,19 @@ OVERTIME = 60.0
 
 
 async def verify_events(request: web.Request) -> web.StreamResponse:
-    challenge = await current_challenge(request)
-    if challenge is None:
+    challenge_id = await _current_challenge_id(request)
+    if challenge_id is None:
         return web.Response(status=204)  # 204 tells EventSource not to reconnect
-    return await stream_challenge(request, challenge)
+    return await stream_challenge(request, challenge_id)
 
 
-async def stream_challenge(request: web.Request, challenge: Challenge) -> web.StreamResponse:
+async def _current_challenge_id(request: web.Request) -> int | None:
+    # Only the id: a stream waits for minutes, thousands at once, and keeps no rows.
+    challenge = await current_challenge(request)
+    return challenge.id if challenge else None
+
+
+async def stream_challenge(request: web.Request, challenge_id: int) -> web.StreamResponse:
     """The live feed of one challenge (a login's, or a phone change's) the caller may see."""
     response = web.StreamResponse(
         headers={
@@ -50,8 +57,8 @@ async def stream_challenge(request: web.Request, challenge: Challenge) -> web.St
     gauge = request.app[METRICS].sse_clients
     gauge.inc()
     try:
-        with request.app[STORE].events.subscribe(challenge.id) as queue:
-            await _stream(request, response, challenge.id, queue)
+        with request.app[STORE].events.subscribe(challenge_id) as queue:
+            await _stream(request, response, challenge_id, queue)
     except ConnectionResetError:  # aiohttp's ClientConnectionResetError: the browser left
         logger.debug("event stream closed by the browser")
     finally:
@@ -70,20 +77,35 @@ async def _stream(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.app[CONFIG].challenge_ttl + OVERTIME
     await response.write(b"retry: 2000\n\n")
-    sent: tuple[Any, ...] | None = None
+    sent: _Sent | None = None
     while loop.time() < deadline:
-        challenge = await store.challenge(challenge_id)
-        if challenge is None:
+        sent, wait = await _update(store, response, challenge_id, sent)
+        if wait is None:
             return
-        payload = status_payload(challenge, store.clock(), challenge.hint)
-        if sent != (payload["state"], payload["hint"]):
-            sent = (payload["state"], payload["hint"])
-            await _send(response, payload)
-        if payload["state"] != "pending":
-            return
-        wait = min(HEARTBEAT, payload["expires_in"] + 1.0)
         # Any event (a state change, or a refused call's hint now on the row): re-read.
         await _next_event(response, queue, wait)
+
+
+#: What the browser was last told: (state, hint message).
+_Sent = tuple[str, str | None]
+
+
+async def _update(
+    store: Store, response: web.StreamResponse, challenge_id: int, sent: _Sent | None
+) -> tuple[_Sent | None, float | None]:
+    """Send the status if it changed; (what was sent, seconds to wait or None: the end).
+
+    The row and the payload live only here, not across the wait."""
+    challenge = await store.challenge(challenge_id)
+    if challenge is None:
+        return sent, None
+    payload = status_payload(challenge, store.clock(), challenge.hint)
+    if sent != (payload["state"], payload["hint"]):
+        sent = (payload["state"], payload["hint"])
+        await _send(response, payload)
+    if payload["state"] != "pending":
+        return sent, None
+    return sent, min(HEARTBEAT, payload["expires_in"] + 1.0)
 
 
 async def _send(response: web.StreamResponse, payload: dict[str, Any]) -> None:

@@ -146,7 +146,7 @@ async def call_events(request: web.Request) -> web.StreamResponse:
     challenge = await request.app[STORE].challenge(change.challenge_id or -1)
     if challenge is None:
         return web.Response(status=204)
-    return await stream_challenge(request, challenge)
+    return await stream_challenge(request, challenge.id)
 
 
 async def cancel(request: web.Request) -> web.Response:
