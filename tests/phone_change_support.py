@@ -10,36 +10,19 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from db.models import Contract, Holder, NewContract
-from ivr.service import AgiCall
-from tests.web_support import csrf_of, login, seed_holder
-from web.keys import SERVICE, STORE
+from tests.web_support import call_through_service, csrf_of, login, seed_holder
+from web.keys import STORE
 
 Client = TestClient[Any, Any]
 PASSWORD = "correct horse"
 _UNIQUEIDS = itertools.count(1)
 
 
-async def place_call(client: Client, caller: str, dialled: str, callingpres: str = "0") -> str:
+async def place_call(
+    client: Client, caller: str, dialled: str, presentation: str = "allowed"
+) -> str:
     """A call the way Asterisk hands it to FastAGI (trusted trunk), through the service."""
-    env = {
-        "agi_network": "yes",
-        "agi_network_script": "auth",
-        "agi_request": "agi://127.0.0.1:4573/auth",
-        "agi_channel": "PJSIP/carrier-00000001",
-        "agi_type": "PJSIP",
-        "agi_uniqueid": f"1800000000.{next(_UNIQUEIDS)}",
-        "agi_callerid": caller,
-        "agi_calleridname": "",
-        "agi_callingpres": callingpres,
-        "agi_dnid": "unknown",
-        "agi_rdnis": "unknown",
-        "agi_context": "auth-in",
-        "agi_extension": dialled,
-        "agi_priority": "2",
-    }
-    num_pres = "allowed" if callingpres == "0" else "prohib"
-    decision = await client.app[SERVICE].handle_call(AgiCall(env, num_pres, "127.0.0.1"))
-    return decision.outcome.value
+    return await call_through_service(client, caller, dialled, presentation)
 
 
 async def verified_login(client: Client, login_id: str, caller: str) -> None:

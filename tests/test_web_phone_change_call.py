@@ -217,7 +217,7 @@ async def test_the_call_page_hears_the_call_live(client: Client) -> None:
     number = (await change_status(client, change_id))["auth_number"]
     async with client.get(f"/mypage/changes/{change_id}/events") as stream:
         assert (await _next_message(stream))["state"] == "pending"
-        assert await place_call(client, NEW, number, callingpres="32") == "withheld"
+        assert await place_call(client, NEW, number, presentation="prohib") == "withheld"
         withheld = await _next_message(stream)
         assert withheld["hint_kind"] == "withheld_call" and "186" in withheld["hint"]
         assert await place_call(client, NEW, number) == "verified"

@@ -18,11 +18,10 @@ from aiohttp.test_utils import TestClient
 from db.models import ChallengeState
 from ivr import phone_policy
 from ivr.config import Config
-from ivr.service import AgiCall
 from tests.conftest import FakeClock
-from tests.web_support import csrf_of, login, seed_holder, session_key
+from tests.web_support import call_through_service, csrf_of, login, seed_holder, session_key
 from web.app import create_app
-from web.keys import SERVICE, STORE
+from web.keys import STORE
 from web.sessions import CHALLENGE
 
 Client = TestClient[Any, Any]
@@ -45,27 +44,9 @@ async def status_of(client: Client) -> dict[str, Any]:
     return dict(await response.json())
 
 
-async def call(client: Client, auth_number: str, callingpres: str = "0") -> str:
-    """Place a call the way Asterisk hands it to FastAGI, through the service."""
-    env = {
-        "agi_network": "yes",
-        "agi_network_script": "auth",
-        "agi_request": "agi://127.0.0.1:4573/auth",
-        "agi_channel": "PJSIP/carrier-00000001",
-        "agi_type": "PJSIP",
-        "agi_uniqueid": "1700000000.1",
-        "agi_callerid": "09012345678",
-        "agi_calleridname": "YAMADA TARO",
-        "agi_callingpres": callingpres,
-        "agi_dnid": "unknown",
-        "agi_rdnis": "unknown",
-        "agi_context": "auth-in",
-        "agi_extension": auth_number,
-        "agi_priority": "2",
-    }
-    num_pres = "allowed" if callingpres == "0" else "prohib"
-    decision = await client.app[SERVICE].handle_call(AgiCall(env, num_pres, "127.0.0.1"))
-    return decision.outcome.value
+async def call(client: Client, auth_number: str, presentation: str = "allowed") -> str:
+    """The registered phone calls ``auth_number`` (as Asterisk would hand it over)."""
+    return await call_through_service(client, "09012345678", auth_number, presentation)
 
 
 async def test_verify_page_shows_the_number_the_phone_and_guidance(client: Client) -> None:
@@ -167,7 +148,7 @@ async def test_withheld_call_leaves_a_186_hint(client: Client) -> None:
     auth_number = (await status_of(client))["auth_number"]
     async with client.get("/verify/events") as stream:
         await next_message(stream)
-        assert await call(client, auth_number, callingpres="35") == "withheld"
+        assert await call(client, auth_number, presentation="prohib") == "withheld"
         message = await next_message(stream)
     assert message["state"] == "pending" and "186" in message["hint"]
     status = await settle(client)  # the polling page hears it too

@@ -8,6 +8,11 @@ from aiohttp.test_utils import TestClient
 
 from db.models import Holder, NewContract, NewHolder
 from db.store import Store
+from ivr.agi_server import parse_header
+from ivr.dialplan import FASTAGI_PORT
+from ivr.service import AgiCall
+from ivr.simulator import call_spec, header_block
+from web.keys import SERVICE
 from web.passwords import hash_password
 from web.sessions import COOKIE_NAME
 
@@ -71,3 +76,14 @@ async def login(client: TestClient, login_id: str, password: str) -> tuple[int, 
     )
     text = response.headers.get("Location", "") or await response.text()
     return response.status, text
+
+
+async def call_through_service(
+    client: TestClient, caller: str, dialled: str, presentation: str = "allowed"
+) -> str:
+    """A call over a trusted PJSIP trunk as the simulated Asterisk presents it (its header
+    block, CALLERID(num-pres)), decided by the app's service without a socket."""
+    spec = call_spec(caller, dialled, presentation=presentation, channel_type="PJSIP")
+    env = parse_header(header_block(spec, "127.0.0.1", FASTAGI_PORT))
+    call = AgiCall(env, spec.num_pres, "127.0.0.1")
+    return (await client.app[SERVICE].handle_call(call)).outcome.value
