@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -76,7 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         from callauth.serve import run
 
-        run(config)
+        try:
+            run(config)
+        except (OSError, sqlite3.Error) as exc:
+            # A port in use, a database that cannot be opened: say which, without a traceback.
+            print(f"callauth: cannot start: {exc} (database {config.db}, web {config.http},"
+                  f" FastAGI {config.agi})", file=sys.stderr)  # fmt: skip
+            return 2
         return 0
     return asyncio.run(_call(config, args))
 
