@@ -65,6 +65,8 @@ class Config:
     #: Failed logins per login ID (and 4x that per client address) before back-off.
     login_limit: int = 5
     login_window: int = 900
+    #: Requests per minute one client address may make to the JSON API (/api/…).
+    api_rate_limit: int = 120
     session_max_age: int = 1800
     cookie_secure: bool = False
     #: Bounds on what a FastAGI peer may do before it is dropped.
@@ -103,7 +105,7 @@ class Config:
         for number in self.auth_numbers:
             if phone_policy.normalize(number) is None:
                 raise ConfigError(f"auth_numbers: {number!r} is not a valid phone number")
-        for name in ("challenge_ttl", "call_limit", "call_window", "login_limit",
+        for name in ("challenge_ttl", "call_limit", "call_window", "login_limit", "api_rate_limit",
                      "login_window", "session_max_age", "agi_header_max_bytes"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}: must be a positive number")

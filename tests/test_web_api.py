@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ivr.config import Config
+from tests.conftest import FakeClock
 from web.app import create_app
 
 Client = TestClient[Any, Any]
@@ -78,3 +79,22 @@ async def test_bad_requests_get_400_with_a_message(client: Client, body: bytes) 
 async def test_absurdly_long_input_is_refused(client: Client) -> None:
     response = await client.post("/api/phone/validate", json={"number": "9" * 10_000})
     assert response.status == 400
+
+
+async def test_one_address_is_rate_limited_then_served_again(
+    tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    clock = FakeClock()
+    config = Config(db=str(tmp_path / "callauth.db"), api_rate_limit=3)
+    client = await aiohttp_client(create_app(config, clock=clock))
+    for _ in range(3):
+        response = await client.post("/api/phone/validate", json={"number": "09012345678"})
+        assert response.status == 200
+    refused = await client.post("/api/phone/validate", json={"number": "09012345678"})
+    assert refused.status == 429
+    body = await refused.json()
+    assert body["error"] == "rate_limited" and "秒" in body["message"]
+    assert int(refused.headers["Retry-After"]) > 0
+    clock.advance(int(refused.headers["Retry-After"]))
+    again = await client.post("/api/phone/validate", json={"number": "09012345678"})
+    assert again.status == 200 and (await again.json())["registrable"] is True

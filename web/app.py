@@ -26,6 +26,7 @@ from web.csrf import csrf_middleware
 from web.enforcement import Enforcement
 from web.errors import error_middleware
 from web.keys import (
+    API_LIMIT,
     CLOCK,
     CONFIG,
     METRICS,
@@ -39,7 +40,7 @@ from web.keys import (
 from web.metrics import Metrics
 from web.routes import setup_routes
 from web.sessions import StoreStorage
-from web.throttle import LoginThrottle
+from web.throttle import LoginThrottle, RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app[CONFIG] = config
     app[CLOCK] = clock
     app[THROTTLE] = LoginThrottle(config.login_limit, config.login_window, clock)
+    app[API_LIMIT] = RateLimit(config.api_rate_limit, 60, clock)
     app[METRICS] = Metrics()
     app[PBX] = PbxState()
     app[METRICS].registry.register(PbxCollector(app[PBX]))

@@ -12,7 +12,7 @@ from ivr.config import Config
 from ivr.pbx_state import PbxState
 from ivr.service import VerificationService
 from web.metrics import Metrics
-from web.throttle import LoginThrottle
+from web.throttle import LoginThrottle, RateLimit
 
 CONFIG = web.AppKey("CONFIG", Config)
 #: The clock shared by the store, the throttle and the views (a fake one in tests).
@@ -20,6 +20,7 @@ CLOCK = web.AppKey[Clock]("CLOCK")
 STORE = web.AppKey("STORE", Store)
 SERVICE = web.AppKey("SERVICE", VerificationService)
 THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
+API_LIMIT = web.AppKey("API_LIMIT", RateLimit)
 METRICS = web.AppKey("METRICS", Metrics)
 PROFILES = web.AppKey("PROFILES", Profiles)
 #: What AMI tells of the PBX; the composition root's AMI client writes it.

@@ -65,6 +65,21 @@ class Throttle:
             del self._records[next(iter(self._records))]
 
 
+class RateLimit:
+    """At most ``limit`` requests per ``window`` seconds per key, then a back-off."""
+
+    def __init__(self, limit: int, window: int, clock: Clock) -> None:
+        self._hits = Throttle(limit, window, clock, base_delay=window)
+
+    def hit(self, key: str) -> int:
+        """Count one request; the seconds to wait if it must be refused, else 0."""
+        if wait := self._hits.wait(key):
+            return wait
+        # Counted after the check: the request that reaches the limit is still served.
+        self._hits.fail(key)
+        return 0
+
+
 class LoginThrottle:
     """Both throttles a login passes: one per login ID, a looser one per client address."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr import phone_policy
-from web.keys import CONFIG
+from web.keys import API_LIMIT, CONFIG
 
 MAX_NUMBER_LENGTH = 64
 
@@ -23,6 +23,16 @@ def _bad_request(japanese: str, english: str) -> web.Response:
 
 
 async def validate_phone(request: web.Request) -> web.Response:
+    if wait := request.app[API_LIMIT].hit(request.remote or ""):
+        return web.json_response(
+            {
+                "error": "rate_limited",
+                "message": f"リクエストが多すぎます。{wait} 秒ほどおいてからお試しください。",
+                "message_en": f"Too many requests: try again in {wait} seconds.",
+            },
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     try:
         body: Any = await request.json()
     except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
