@@ -24,6 +24,8 @@ class Holder:
     birth_date: str
     email: str | None
     phone_e164: str | None
+    #: When ``email`` was proven by a code sent to it; None: never (no mail goes there).
+    email_confirmed_at: int | None = None
 
 
 @dataclass(frozen=True)

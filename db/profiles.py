@@ -24,7 +24,11 @@ class Profiles:
                 row = await cursor.fetchone()
             if row is None:
                 return False
-            await db.execute("UPDATE holders SET email = ? WHERE id = ?", (email, holder_id))
+            # A new address is not proven by a code (yet): no mail goes to it.
+            await db.execute(
+                "UPDATE holders SET email = ?, email_confirmed_at = NULL WHERE id = ?",
+                (email, holder_id),
+            )
             detail = (
                 f"old {_masked_email(row['email'])} new {_masked_email(email)}"
                 f" session {session_ref}"
