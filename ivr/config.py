@@ -96,6 +96,18 @@ class Config:
         "みらい少額短期保険株式会社:50",
         "そよかぜ少額短期保険株式会社:50",
     )
+    #: Mail to holders (login notices, address confirmation codes), sent in the background.
+    mail_enabled: bool = True
+    #: The SMTP relay; STARTTLS and a login only when configured.
+    smtp: Address = Address("127.0.0.1", 25)
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "みらい少額短期保険 <noreply@example.jp>"
+    #: When set, mails are written as .eml files into this folder instead of sent by SMTP.
+    mail_dir: str = ""
+    #: The site's address as holders reach it, for links in mails ("" = http://{http}).
+    site_url: str = ""
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("reject", "announce"):

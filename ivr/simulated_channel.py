@@ -6,14 +6,20 @@ The behaviour is the one recorded in ``tests/fixtures/`` (Asterisk 22.10.1):
   ``SET VARIABLE``, ``EXEC`` and ``VERBOSE``, still works on a dead channel;
 - ``ANSWER``, ``STREAM FILE`` and ``HANGUP`` get ``511`` on a dead channel;
 - ``EXEC Hangup N`` returns ``200 result=-1`` and the channel dies with cause N;
-- when the channel dies, Asterisk sends ``HANGUP`` once, on its own line.
+- when the channel dies, Asterisk sends ``HANGUP`` once, on its own line;
+- ``GET DATA``, ``WAIT FOR DIGIT`` and ``STREAM FILE`` with escape digits read the caller's
+  keypad (:mod:`ivr.simulated_keypad`), one ``CallSpec.dtmf`` entry each, in order; a
+  hang-up while one of them waits interrupts it with ``200 result=-1``, ``HANGUP`` after.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from ivr import simulated_keypad as keypad
 
 if TYPE_CHECKING:
     from ivr.simulator import CallSpec
@@ -22,15 +28,14 @@ DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
 UNKNOWN = "510 Invalid or unknown command"
 #: Cause of a hang-up by the caller or by the AGI ``HANGUP`` command.
 NORMAL_CLEARING = 16
-#: A played prompt's end position (samples): any positive number will do.
-ENDPOS = 16000
 
 _SUBSTITUTION = re.compile(r"\$\{([^}]*)\}")
 
 
 def default_sounds(name: str) -> bool:
-    """Installed prompts: callauth's own (``asterisk-conf`` ships them), nothing else."""
-    return name.startswith("callauth/")
+    """Installed prompts: callauth's own (``asterisk-conf`` ships them) and the recording's
+    test tones, nothing else."""
+    return name.startswith("callauth/") or name in keypad.TEST_PROMPTS
 
 
 def split_args(line: str) -> list[str]:
@@ -65,6 +70,7 @@ class SimulatedChannel:
         self.caller_hung_up = False
         self.played: list[str] = []
         self._commands = 0
+        self._keys = deque(spec.dtmf)  # one entry per keypad-reading command
 
     def respond(self, line: str) -> list[str]:
         """The lines Asterisk writes for one command line, ``HANGUP`` notices included."""
@@ -73,7 +79,7 @@ class SimulatedChannel:
         if self.alive and index == self.spec.hangup_after:
             self._die(NORMAL_CLEARING)
             self.caller_hung_up = True
-            if args[:1] and args[0].upper() == "EXEC":
+            if _waits([arg.upper() for arg in args[:3]]):
                 return ["200 result=-1", "HANGUP"]  # the running application is interrupted
             return ["HANGUP", *self._dispatch(args)]
         was_alive = self.alive
@@ -114,6 +120,8 @@ class SimulatedChannel:
             (("GET", "VARIABLE"), 1, self._get_variable),
             (("SET", "VARIABLE"), 2, self._set_variable),
             (("STREAM", "FILE"), 2, self._stream_file),
+            (("GET", "DATA"), 1, self._get_data),
+            (("WAIT", "FOR", "DIGIT"), 1, self._wait_for_digit),
             (("ANSWER",), 0, self._answer),
             (("HANGUP",), 0, self._hangup),
             (("EXEC",), 1, self._exec),
@@ -138,7 +146,25 @@ class SimulatedChannel:
         if not self.sound_exists(rest[0]):
             return "200 result=-1 endpos=0"
         self.played.append(rest[0])
-        return f"200 result=0 endpos={ENDPOS}"
+        samples = keypad.prompt_samples(rest[0])
+        if not rest[1]:  # no escape digits: the keypad is not read
+            return f"200 result=0 endpos={samples}"
+        return keypad.stream_file(self._next_keys(), rest[1], samples)
+
+    def _get_data(self, rest: list[str]) -> str:
+        if not self.alive:
+            return DEAD
+        if not self.sound_exists(rest[0]):
+            return "200 result=-1"  # as on a hang-up, but no HANGUP follows; no key is read
+        self.played.append(rest[0])
+        return keypad.get_data(self._next_keys(), keypad.max_digits_arg(rest))
+
+    def _wait_for_digit(self, rest: list[str]) -> str:
+        return DEAD if not self.alive else keypad.wait_for_digit(self._next_keys())
+
+    def _next_keys(self) -> str:
+        # When the entries run out the caller keys nothing.
+        return self._keys.popleft() if self._keys else ""
 
     def _answer(self, rest: list[str]) -> str:
         if not self.alive:
@@ -160,3 +186,10 @@ class SimulatedChannel:
         if self.alive:
             self._die(int(data) if data.isdigit() else NORMAL_CLEARING)
         return "200 result=-1"
+
+
+def _waits(words: list[str]) -> bool:
+    """Commands that wait on the call (an application, the keypad): a hang-up ends them."""
+    return (
+        words[:1] == ["EXEC"] or words[:2] == ["GET", "DATA"] or words == ["WAIT", "FOR", "DIGIT"]
+    )

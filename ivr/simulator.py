@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE
 from ivr.simulated_channel import SimulatedChannel, default_sounds
+from ivr.simulated_keypad import check_keys
 
 ASTERISK_VERSION = "22.10.1"
 
@@ -44,9 +45,18 @@ class CallSpec:
     script: str = AUTH_SCRIPT
     #: The caller hangs up while the command after this many replies runs (None: never).
     hangup_after: int | None = None
+    #: What the caller keys: one entry per keypad-reading command (GET DATA, WAIT FOR
+    #: DIGIT, STREAM FILE with escape digits), in order, e.g. ("12#",); "" keys nothing.
+    dtmf: tuple[str, ...] = ()
     uniqueid: str = field(default_factory=_next_uniqueid)
     threadid: str = "139935006963392"
     channel_seq: int = field(default_factory=lambda: next(_sequence))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dtmf, str):  # "1234" would be four entries of one key each
+            raise TypeError("dtmf is a tuple of entries, one per keypad prompt")
+        for entry in self.dtmf:
+            check_keys(entry)
 
     @property
     def channel_name(self) -> str:
@@ -78,6 +88,7 @@ def call_spec(
     context: str = "auth-in",
     caller_name: str = "",
     hangup_after: int | None = None,
+    dtmf: tuple[str, ...] = (),
 ) -> CallSpec:
     """A call as Asterisk shows it for a presentation ``allowed``, ``prohib`` or ``unavailable``."""
     key = (channel_type, presentation)
@@ -89,6 +100,7 @@ def call_spec(
     return CallSpec(
         caller, dialled, caller_name, callingpres, pres, pres,
         channel_type=channel_type, context=context, hangup_after=hangup_after,
+        dtmf=dtmf,
     )  # fmt: skip
 
 
@@ -202,11 +214,13 @@ async def place_call(
     context: str = "auth-in",
     caller_name: str = "",
     hangup_after: int | None = None,
+    dtmf: tuple[str, ...] = (),
 ) -> CallResult:
     """Place one simulated call (see :func:`call_spec`) and return what happened."""
     spec = call_spec(
         caller, dialled, presentation=presentation, channel_type=channel_type,
         context=context, caller_name=caller_name, hangup_after=hangup_after,
+        dtmf=dtmf,
     )  # fmt: skip
     return await run_call(host, port, spec)
 
@@ -248,6 +262,17 @@ SCENARIOS: dict[str, CallSpec] = {
     ),
     "sip-trusted-unavailable": _SIP_ANON,
     "sip-untrusted-prohibited": replace(_SIP_ANON, endpoint="in-untrusted"),
+    # Keypad input: each recorded on its own extension, so the recorder knew what to play.
+    "get-data-digits": replace(_BASE, dialled="0312341001", dtmf=("1234",)),
+    "get-data-hash": replace(_BASE, dialled="0312341002", dtmf=("12#", "#")),
+    "get-data-timeout": replace(_BASE, dialled="0312341003", dtmf=("", "1")),
+    "get-data-hangup": replace(_BASE, dialled="0312341004", hangup_after=1),
+    # The missing prompt reads no key: the one entry goes to the second GET DATA.
+    "get-data-missing-prompt": replace(_BASE, dialled="0312341005", dtmf=("1234",)),
+    "stream-file-escape": replace(_BASE, dialled="0312341006", dtmf=("5", "5")),
+    "wait-for-digit": replace(_BASE, dialled="0312341007", dtmf=("7",)),
+    "get-data-hangup-during-prompt": replace(_BASE, dialled="0312341008", hangup_after=1),
+    "get-data-barge-in": replace(_BASE, dialled="0312341009", dtmf=("1234",)),
 }
 
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from ivr.simulated_channel import split_args
-from ivr.simulator import SCENARIOS, CallResult, call_spec, run_call, scenario
+from ivr.simulated_channel import DEAD, SimulatedChannel, split_args
+from ivr.simulator import SCENARIOS, CallResult, CallSpec, call_spec, run_call, scenario
 from tests.fixture_transcripts import Transcript, read_transcript
 
 FASTAGI_SCENARIOS = sorted(SCENARIOS)
@@ -143,3 +143,84 @@ def test_every_scenario_has_a_fixture() -> None:
 )
 def test_command_lines_split_like_asterisk(line: str, args: list[str]) -> None:
     assert split_args(line) == args
+
+
+def test_every_fastagi_fixture_is_replayed() -> None:
+    from tests.fixture_transcripts import FIXTURES
+
+    recorded = {
+        path.name[len("fastagi-") : -len(".txt")] for path in FIXTURES.glob("fastagi-*.txt")
+    }
+    assert recorded == set(SCENARIOS)
+
+
+async def test_hangup_while_get_data_waits_ends_it_with_minus_one_then_hangup() -> None:
+    _, replies, result, _ = await replay(read_transcript("fastagi-get-data-hangup.txt"),
+                                         "get-data-hangup")  # fmt: skip
+    assert replies.startswith(b"200 result=0\n200 result=-1\nHANGUP\n511 ")
+    assert result.caller_hung_up and result.hangup_cause == 16
+
+
+async def test_missing_prompt_reads_no_key_and_keeps_the_call_up() -> None:
+    _, _, result, _ = await replay(read_transcript("fastagi-get-data-missing-prompt.txt"),
+                                   "get-data-missing-prompt")  # fmt: skip
+    assert not result.caller_hung_up
+    assert result.played == ("test-prompt-1s",)  # the missing one never played
+
+
+def _respond(spec: CallSpec, *lines: str) -> list[list[str]]:
+    channel = SimulatedChannel(spec)
+    return [channel.respond(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("keys", "command", "reply"),
+    [
+        ("1234", "GET DATA p 5000 4", "200 result=1234"),
+        ("123456", "GET DATA p 5000 4", "200 result=1234"),  # max digits ends it at once
+        ("12#34", "GET DATA p 5000 4", "200 result=12"),
+        ("#", "GET DATA p 5000 4", "200 result="),
+        ("", "GET DATA p 5000 4", "200 result= (timeout)"),
+        ("*9", "GET DATA p 5000 4", "200 result=*9 (timeout)"),
+        ("12345", "GET DATA p", "200 result=12345 (timeout)"),  # no max: Asterisk's 1024
+        ("7", "WAIT FOR DIGIT 5000", "200 result=55"),
+        ("#", "WAIT FOR DIGIT 5000", "200 result=35"),
+        ("", "WAIT FOR DIGIT 5000", "200 result=0"),
+        ("5", 'STREAM FILE p "0123456789#"', "200 result=53 endpos=13760"),
+        ("15", 'STREAM FILE p "5"', "200 result=53 endpos=13760"),  # "1" is swallowed
+        ("5", 'STREAM FILE p "#"', "200 result=0 endpos=40000"),
+        ("", 'STREAM FILE p "#"', "200 result=0 endpos=40000"),
+    ],
+)
+def test_keypad_commands_answer_as_asterisk_did(keys: str, command: str, reply: str) -> None:
+    spec = replace(SCENARIOS["get-data-digits"], dtmf=(keys,))
+    assert _respond(spec, command.replace(" p", " test-prompt-5s", 1)) == [[reply]]
+
+
+def test_keypad_entries_go_to_successive_prompts_then_nothing_is_keyed() -> None:
+    spec = replace(SCENARIOS["get-data-digits"], dtmf=("1111", "1234"))
+    get = "GET DATA callauth/code 5000 4"
+    # STREAM FILE without escape digits does not read the keypad, so it takes no entry.
+    assert _respond(spec, get, 'STREAM FILE callauth/retry ""', get, get, "WAIT FOR DIGIT 1") == [
+        ["200 result=1111"], ["200 result=0 endpos=16000"], ["200 result=1234"],
+        ["200 result= (timeout)"], ["200 result=0"],
+    ]  # fmt: skip
+
+
+def test_keypad_commands_on_a_dead_channel_get_511() -> None:
+    spec = replace(SCENARIOS["get-data-digits"], hangup_after=0)
+    replies = _respond(spec, "WAIT FOR DIGIT 5000", "GET DATA test-prompt-1s 5000 4",
+                       "WAIT FOR DIGIT 5000", "GET VARIABLE CHANNEL(name)")  # fmt: skip
+    assert replies[:3] == [["200 result=-1", "HANGUP"], [DEAD], [DEAD]]
+    assert replies[3][0].startswith("200 result=1 (Local/")
+
+
+@pytest.mark.parametrize("dtmf", [("12x",), ("1 2",), ("a",)])
+def test_keys_a_keypad_does_not_have_are_refused(dtmf: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="not keypad keys"):
+        call_spec("09012345678", "0312345678", dtmf=dtmf)
+
+
+def test_dtmf_as_a_bare_string_is_refused() -> None:
+    with pytest.raises(TypeError, match="tuple"):
+        replace(SCENARIOS["allowed"], dtmf="1234")  # type: ignore[arg-type]
