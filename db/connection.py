@@ -58,9 +58,26 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _open_sqlite(path: str) -> sqlite3.Connection:
+    # check_same_thread=False: opened on an executor thread, then used only on
+    # aiosqlite's worker thread (sqlite3 is built thread-safe; one thread uses it at a time).
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
 async def connect(path: str) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at ``path``."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    The file is opened here, on a thread this coroutine awaits to the end, and only an
+    open connection is handed to aiosqlite. When aiosqlite itself opens a file and fails,
+    it queues its worker thread's stop with a future nobody awaits and raises at once; the
+    thread then answers that future on a loop that ``run_app`` has already closed, and
+    prints "Event loop is closed" from the thread (about 5 start-ups in 8). Handed an
+    open connection, aiosqlite's own opening step cannot fail, and every later failure
+    goes through :meth:`aiosqlite.Connection.close`, which we await.
+    """
+    sync = await asyncio.to_thread(_open_sqlite, path)
+    conn = aiosqlite.Connection(lambda: sync, iter_chunk_size=64)
+    await conn
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

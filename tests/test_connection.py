@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import sqlite3
 import threading
 from importlib import metadata
@@ -71,3 +72,14 @@ async def test_a_one_hop_unit_waits_for_a_multi_hop_transaction_in_progress(
         assert not waiting.done()  # it never runs inside someone else's transaction
         await db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'second')")
     assert await waiting == 2
+
+
+async def test_a_database_that_cannot_be_opened_leaves_no_database_thread(
+    tmp_path: pathlib.Path,
+) -> None:
+    # aiosqlite's own failed open left its thread to answer a future on a loop that might
+    # be closed by then ("Event loop is closed" after `callauth serve`'s clear message).
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        await connect(str(tmp_path / "missing" / "x.db"))
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    assert workers == []
