@@ -100,6 +100,8 @@ async def _call(config: Config, args: argparse.Namespace) -> int:
                 caller=args.caller,
                 dialled=args.dialled,
                 presentation=args.presentation,
+                # As the dialplan would: whoever cannot read the config cannot send it.
+                args=(config.agi_secret,) if config.agi_secret else (),
             )
     except OSError as exc:
         print(f"callauth call: cannot reach FastAGI at {config.agi}: {exc}", file=sys.stderr)

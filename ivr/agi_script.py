@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import io
 import logging
 import os
@@ -59,6 +60,9 @@ async def decide(config: Config, call: AgiCall) -> Outcome:
 def run(agi: AGI, config: Config) -> Outcome | None:
     """One call: the outcome set in ``CALLAUTH_RESULT``, or None if the caller hung up first."""
     uniqueid = agi.env.get("agi_uniqueid", "")
+    # agi_secret guards the FastAGI socket that any local account can reach; this script
+    # has no socket: Asterisk starts it, and its arguments are --config and --log.
+    config = dataclasses.replace(config, agi_secret="")
     try:
         num_pres = agi.get_variable("CALLERID(num-pres)")
         outcome = asyncio.run(decide(config, AgiCall(dict(agi.env), num_pres, LOCAL_PEER)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from ivr import phone_policy
 
 ENV_PREFIX = "CALLAUTH_"
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9._-]{16,128}")
 #: Dates (the enforcement date, change dates) are Japanese calendar days.
 JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
 
@@ -73,6 +75,9 @@ class Config:
     agi_header_timeout: float = 5.0
     agi_header_max_bytes: int = 16384
     agi_command_timeout: float = 10.0
+    #: Shared with the dialplan, which passes it as the AGI script's first argument
+    #: (``agi_arg_1``); when set, a call without it is ``untrusted``. "" = not used.
+    agi_secret: str = field(default="", repr=False)
     allowed_kinds: frozenset[str] = field(default=phone_policy.DEFAULT_ALLOWED_KINDS)
     #: The AMI client (optional: it completes the call log, verification never needs it).
     ami_enabled: bool = False
@@ -123,6 +128,11 @@ class Config:
                 raise ConfigError(f"{name}: must be a positive number")
         if not 0 < self.ami_retry_min <= self.ami_retry_max or self.ami_login_retry <= 0:
             raise ConfigError("ami_retry_min/ami_retry_max/ami_login_retry: need 0 < min <= max")
+        if self.agi_secret and not _SECRET_SHAPE.fullmatch(self.agi_secret):
+            raise ConfigError(
+                "agi_secret: use 16 to 128 of A-Z a-z 0-9 - _ . (it travels as"
+                " an AGI argument, where a comma or space would split it)"
+            )
         if self.ami_enabled and not self.ami_secret:
             raise ConfigError("ami_secret: needed when ami_enabled is true")
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from db.models import Challenge, ChallengeEvent, NewCall
 from db.phone_changes import PhoneChange, PhoneChanges
 from db.store import CallerRows, Store
-from ivr import phone_policy, presentation
+from ivr import phone_policy, presentation, trust
 from ivr.config import Config
 from ivr.dialplan import Outcome
 from ivr.verification import CallerRecord, CallFacts, Decision, decide
@@ -42,13 +42,7 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
     dnid = env.get("agi_dnid", "")
     dialled_raw = dnid if dnid and dnid != "unknown" else env.get("agi_extension", "")
-    context = env.get("agi_context", "")
-    if call.peer not in config.allowed_peers:
-        trusted, trust_reason = False, "peer_not_allowed"
-    elif context not in config.trusted_contexts:
-        trusted, trust_reason = False, "untrusted_context"
-    else:
-        trusted, trust_reason = True, "trusted"
+    trusted, trust_reason = trust.assess(call.peer, env.get("agi_context", ""), env, config)
     return CallFacts(
         uniqueid=env.get("agi_uniqueid", ""),
         channel=env.get("agi_channel", ""),

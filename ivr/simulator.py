@@ -51,6 +51,8 @@ class CallSpec:
     uniqueid: str = field(default_factory=_next_uniqueid)
     threadid: str = "139935006963392"
     channel_seq: int = field(default_factory=lambda: next(_sequence))
+    #: The AGI script's arguments, sent as agi_arg_1, agi_arg_2 … (e.g. the agi_secret).
+    args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.dtmf, str):  # "1234" would be four entries of one key each
@@ -88,6 +90,7 @@ def call_spec(
     context: str = "auth-in",
     caller_name: str = "",
     hangup_after: int | None = None,
+    args: tuple[str, ...] = (),
     dtmf: tuple[str, ...] = (),
 ) -> CallSpec:
     """A call as Asterisk shows it for a presentation ``allowed``, ``prohib`` or ``unavailable``."""
@@ -99,7 +102,7 @@ def call_spec(
         caller, caller_name = "anonymous", "Anonymous"
     return CallSpec(
         caller, dialled, caller_name, callingpres, pres, pres,
-        channel_type=channel_type, context=context, hangup_after=hangup_after,
+        channel_type=channel_type, context=context, hangup_after=hangup_after, args=args,
         dtmf=dtmf,
     )  # fmt: skip
 
@@ -130,6 +133,8 @@ def header_block(spec: CallSpec, host: str, port: int) -> bytes:
         ("agi_accountcode", ""),
         ("agi_threadid", spec.threadid),
     ]
+    # res_agi.c setup_env: the script's arguments follow agi_threadid, numbered from 1.
+    fields += [(f"agi_arg_{n}", arg) for n, arg in enumerate(spec.args, 1)]
     return "".join(f"{key}: {value}\n" for key, value in fields).encode() + b"\n"
 
 
@@ -214,12 +219,13 @@ async def place_call(
     context: str = "auth-in",
     caller_name: str = "",
     hangup_after: int | None = None,
+    args: tuple[str, ...] = (),
     dtmf: tuple[str, ...] = (),
 ) -> CallResult:
     """Place one simulated call (see :func:`call_spec`) and return what happened."""
     spec = call_spec(
         caller, dialled, presentation=presentation, channel_type=channel_type,
-        context=context, caller_name=caller_name, hangup_after=hangup_after,
+        context=context, caller_name=caller_name, hangup_after=hangup_after, args=args,
         dtmf=dtmf,
     )  # fmt: skip
     return await run_call(host, port, spec)

@@ -53,11 +53,26 @@ def strip_comment(line: str) -> str:
     return re.split(r"(?<!\\);", line, maxsplit=1)[0].strip()
 
 
-def read_sections(name: str) -> list[Section]:
-    sections: list[Section] = []
-    for number, raw in enumerate((CONF / name).read_text(encoding="utf-8").splitlines(), 1):
+_INCLUDE = re.compile(r'#(?:try)?include\s+"(?P<file>[^"]+)"')
+
+
+def shipped(name: str) -> Path:
+    """A file as shipped: ``NAME`` itself, or ``NAME.sample`` for one the admin creates."""
+    path = CONF / name
+    return path if path.exists() else CONF / f"{name}.sample"
+
+
+def read_sections(name: str, into: list[Section] | None = None) -> list[Section]:
+    """The sections of ``name``; ``#include``/``#tryinclude`` continue the current section
+    with the included file's lines, as Asterisk does."""
+    sections: list[Section] = [] if into is None else into
+    for number, raw in enumerate(shipped(name).read_text(encoding="utf-8").splitlines(), 1):
         line = strip_comment(raw)
         if not line:
+            continue
+        include = _INCLUDE.fullmatch(line)
+        if include:
+            read_sections(include["file"], sections)
             continue
         section = _SECTION.fullmatch(line)
         if section:

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ivr.config import Config
+from ivr.config import Config, ConfigError
 from ivr.dialplan import AUTH_SCRIPT, FASTAGI_PORT, RESULT_VARIABLE, Outcome
 from tests.asterisk_conf import (
+    CONF,
     Extension,
     Step,
     dialplan,
@@ -42,10 +43,29 @@ def test_fastagi_url_is_the_services_address_and_script(name: str) -> None:
     variables = globals_of(name)
     for context in (TRUSTED, INTERNAL):
         _, agi, _ = steps_until_agi(name, context, CONFIG.auth_numbers[0])
-        url = urlsplit(substitute(agi.args, variables))
+        url = urlsplit(substitute(agi.args.split(",")[0], variables))
         assert (url.scheme, url.hostname, url.port) == ("agi", CONFIG.agi.host, CONFIG.agi.port)
         assert url.path == f"/{AUTH_SCRIPT}"
     assert CONFIG.agi.port == FASTAGI_PORT
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_every_agi_call_passes_the_secret_from_the_root_readable_include(name: str) -> None:
+    for context in (TRUSTED, INTERNAL):
+        _, agi, _ = steps_until_agi(name, context, CONFIG.auth_numbers[0])
+        assert agi.args.split(",")[1:] == ["${CALLAUTH_AGI_SECRET}"]  # agi_arg_1
+    text = (CONF / name).read_text(encoding="utf-8")
+    assert '#tryinclude "callauth-secret.conf"' in text
+    # Included inside [globals], from the sample the admin copies with mode 0640.
+    secret = globals_of(name)["CALLAUTH_AGI_SECRET"]
+    sample = (CONF / "callauth-secret.conf.sample").read_text(encoding="utf-8")
+    assert secret == "CHANGE-ME" and "-m 0640 -o root -g asterisk" in sample
+
+
+def test_the_shipped_secret_placeholder_is_refused_by_callauth() -> None:
+    with pytest.raises(ConfigError, match="agi_secret") as caught:
+        Config(agi_secret=globals_of("extensions.conf")["CALLAUTH_AGI_SECRET"])
+    assert "CHANGE-ME" not in str(caught.value)
 
 
 @pytest.mark.parametrize("name", DIALPLANS)
