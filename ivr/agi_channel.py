@@ -24,6 +24,11 @@ _RESULT = re.compile(r"result=(?P<result>\S*)(?: \((?P<data>.*)\))?(?: (?P<extra
 _PLAIN = re.compile(r"[^\s\"\\]+")
 #: Extra seconds for STREAM FILE and EXEC: they reply only when the prompt or app ends.
 PLAYBACK_ALLOWANCE = 60.0
+#: What GET DATA may return: the keys typed, ``#`` excluded (it ends the input).
+_KEYED = re.compile(r"[0-9*A-D]*")
+_KEYS = frozenset("0123456789*#ABCD")
+#: GET DATA's digit limit: Asterisk's own default, and the most its buffer holds.
+MAX_DIGITS = 1024
 
 
 class CallHungUp(Exception):
@@ -40,6 +45,14 @@ class AgiReply:
     result: str  # the value after ``result=``; "" when there is none
     data: str  # the text in parentheses, e.g. a variable's value
     extra: str  # what follows, e.g. ``endpos=0``
+
+
+@dataclass(frozen=True)
+class KeypadInput:
+    digits: str  # what was keyed, '#' excluded ("" when nothing)
+    timed_out: bool  # Asterisk reported (timeout): the caller stopped or never started
+    failed: bool  # result=-1: the prompt could not be played OR the caller hung up —
+    # Asterisk answers both alike; the next channel command tells them apart (511)
 
 
 def quote(value: str) -> str:
@@ -169,11 +182,48 @@ class AgiChannel(fast_agi.Request):
         return _int_result(await self.send_command(command, PLAYBACK_ALLOWANCE))
 
     async def stream_file(self, name: str, escape_digits: str = "") -> int:
-        """Play a prompt; -1 when it could not be played (missing file)."""
+        """Play a prompt; -1 when it could not be played (missing file), else 0 or the
+        ASCII code of the escape digit that stopped it."""
         self._require_live("STREAM FILE")
-        command = f"STREAM FILE {quote(name)} {quote(escape_digits)}"
+        # Escape digits always quoted, as the recorded client sent them ("#" included).
+        command = f"STREAM FILE {quote(name)} {quoted(escape_digits)}"
         reply = await self.send_command(command, PLAYBACK_ALLOWANCE)
         return _int_result(reply)
+
+    async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> KeypadInput:
+        """Play ``prompt`` and read up to ``max_digits`` keys; ``#`` ends the input early.
+
+        ``timeout_ms`` bounds the wait for the first key after the prompt and between keys.
+        A HANGUP notice that follows a ``-1`` reply is read by the next command, which
+        then raises :class:`CallHungUp`.
+        """
+        if timeout_ms <= 0 or not 1 <= max_digits <= MAX_DIGITS:
+            raise ValueError(f"GET DATA needs timeout_ms > 0 and 1..{MAX_DIGITS} digits")
+        self._require_live("GET DATA")
+        command = f"GET DATA {quote(prompt)} {timeout_ms} {max_digits}"
+        reply = await self.send_command(command, keypad_allowance(timeout_ms, max_digits))
+        if reply.result == "-1":
+            return KeypadInput("", timed_out=False, failed=True)
+        if not _KEYED.fullmatch(reply.result) or reply.data not in ("", "timeout"):
+            raise AgiProtocolError(f"GET DATA: unexpected reply {reply}")
+        # Our parser, not panoramisk's: "200 result= (timeout)" is no keys AND a timeout.
+        return KeypadInput(reply.result, timed_out=reply.data == "timeout", failed=False)
+
+    async def wait_for_digit(self, timeout_ms: int) -> str:
+        """The next key the caller presses; "" when none came within ``timeout_ms``."""
+        if timeout_ms <= 0:  # Asterisk takes -1 as "wait for ever"; a call must not
+            raise ValueError("WAIT FOR DIGIT needs timeout_ms > 0")
+        self._require_live("WAIT FOR DIGIT")
+        reply = await self.send_command(f"WAIT FOR DIGIT {timeout_ms}", timeout_ms / 1000)
+        code = _int_result(reply)
+        if code == -1:  # no prompt involved: -1 can only be the channel failing
+            raise CallHungUp("WAIT FOR DIGIT failed")
+        if code == 0:
+            return ""
+        key = chr(code) if 0 < code < 128 else ""
+        if key not in _KEYS:
+            raise AgiProtocolError(f"WAIT FOR DIGIT: not a key: {reply.result}")
+        return key
 
     async def hangup(self) -> None:
         self._require_live("HANGUP")
@@ -188,3 +238,8 @@ def _int_result(reply: AgiReply) -> int:
         return int(reply.result)
     except ValueError as exc:
         raise AgiProtocolError(f"non-numeric result {reply.result!r}") from exc
+
+
+def keypad_allowance(timeout_ms: int, max_digits: int) -> float:
+    """Seconds GET DATA may take beyond a plain command: the prompt, then each key's wait."""
+    return PLAYBACK_ALLOWANCE + max_digits * timeout_ms / 1000
