@@ -14,6 +14,16 @@ class ChallengeState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class EndedBy(enum.StrEnum):
+    """Why a challenge was cancelled: what its waiting page tells the holder."""
+
+    SUPERSEDED = "superseded"  # a newer login of the holder took its place
+    VERIFIED_ELSEWHERE = "verified_elsewhere"  # another login of the holder was verified
+    REISSUED = "reissued"  # the same page asked for a new number
+    LOGOUT = "logout"
+    RELOGIN = "relogin"  # the same browser logged in again
+
+
 @dataclass(frozen=True)
 class Holder:
     id: int
@@ -82,6 +92,8 @@ class Challenge:
     verified_call_id: int | None
     kind: str = "login"  # or "phone_change": the call proves a holder's new number
     hint: str | None = None  # "withheld_call" / "unavailable_call": a refused call named it
+    code: str | None = None  # the keypad code the page shows, when the number is not enough
+    ended_by: EndedBy | None = None  # why it was cancelled, when not by a call or its time
 
     def is_live(self, now: int) -> bool:
         return self.state is ChallengeState.PENDING and self.expires_at > now
@@ -108,6 +120,7 @@ class NewCall:
     outcome: str
     reason: str
     challenge_id: int | None = None
+    wrong_codes: int = 0  # wrong keypad codes keyed in this call
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,6 @@ COLUMNS = (
     "id, holder_id, contract_id, party, old_phone_e164, new_phone_e164, change_date, state,"
     " challenge_id, session_ref, ip, created_at, expires_at, completed_at"
 )
-CHALLENGE_COLUMNS = (
-    "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id, kind, hint"
-)
 
 
 def change_row(row: sqlite3.Row) -> PhoneChange:

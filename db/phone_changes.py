@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import aiosqlite
 
+from db.challenge_units import CHALLENGE_COLUMNS, Chooser, challenge_row
 from db.models import Challenge, ChallengeEvent, ChallengeState
 from db.phone_change_rows import (
-    CHALLENGE_COLUMNS,
     COLUMNS,
     ChangeState,
     NewPhoneChange,
@@ -68,9 +68,11 @@ class PhoneChanges:
         return change_row(row) if row else None
 
     async def await_call(
-        self, change_id: int, auth_number: str, ttl: int
+        self, change_id: int, choose: Chooser, ttl: int, history: int
     ) -> tuple[PhoneChange, Challenge] | None:
-        """draft → awaiting_call with a ``phone_change`` challenge on the new number.
+        """draft → awaiting_call with a ``phone_change`` challenge on the new number, on the
+        number (and code) ``choose`` picks from the new phone's challenges of the last
+        ``history`` seconds, read in the same transaction.
 
         The holder's other change waiting for a call is cancelled: one at a time.
         """
@@ -80,16 +82,7 @@ class PhoneChanges:
             if change is None:
                 return None
             stale = await self._cancel_awaiting(db, change.holder_id, now, but=change_id)
-            async with db.execute(
-                "INSERT INTO challenges (holder_id, session_ref, phone_e164, auth_number,"
-                " created_at, expires_at, kind) VALUES (?, ?, ?, ?, ?, ?, 'phone_change')"
-                f" RETURNING {CHALLENGE_COLUMNS}",
-                (change.holder_id, change.session_ref, change.new_phone_e164, auth_number,
-                 now, now + ttl),
-            ) as cursor:  # fmt: skip
-                row = await cursor.fetchone()
-            assert row is not None
-            challenge = Challenge(**{**dict(row), "state": ChallengeState(row["state"])})
+            challenge, recoded = await self._new_challenge(db, change, choose, now, ttl, history)
             async with db.execute(
                 "UPDATE phone_changes SET challenge_id = ?, expires_at = ? WHERE id = ?"
                 f" RETURNING {COLUMNS}",
@@ -100,7 +93,36 @@ class PhoneChanges:
             change = change_row(row)
             await audit(db, change, "phone_change_requested", now)
         self._publish(stale, ChallengeState.CANCELLED)
+        for challenge_id in recoded:
+            self._events.publish(ChallengeEvent(challenge_id, "code_assigned"))
         return change, challenge
+
+    @staticmethod
+    async def _new_challenge(
+        db: aiosqlite.Connection, change: PhoneChange, choose: Chooser, now: int, ttl: int,
+        history: int,
+    ) -> tuple[Challenge, list[int]]:  # fmt: skip
+        async with db.execute(
+            f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE phone_e164 = ? AND created_at > ?",
+            (change.new_phone_e164, now - history),
+        ) as cursor:
+            shown = [challenge_row(tuple(row)) async for row in cursor]
+        number, code, recoded = choose(shown)
+        for challenge_id, recode in recoded.items():
+            await db.execute(
+                "UPDATE challenges SET code = ? WHERE id = ? AND state = 'pending' AND code IS NULL",
+                (recode, challenge_id),
+            )
+        async with db.execute(
+            "INSERT INTO challenges (holder_id, session_ref, phone_e164, auth_number,"
+            " created_at, expires_at, kind, code) VALUES (?, ?, ?, ?, ?, ?, 'phone_change', ?)"
+            f" RETURNING {CHALLENGE_COLUMNS}",
+            (change.holder_id, change.session_ref, change.new_phone_e164, number, now,
+             now + ttl, code),
+        ) as cursor:  # fmt: skip
+            row = await cursor.fetchone()
+        assert row is not None
+        return challenge_row(tuple(row)), list(recoded)
 
     async def complete(self, challenge_id: int) -> PhoneChange | None:
         """The call from the new number verified this challenge: the new number takes effect.

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from db import challenge_units as units
+from db.challenge_units import CHALLENGE_COLUMNS, Chooser, Created, NewChallenge, challenge_row
 from db.connection import Transactions, connect
 from db.events import ChallengeEvents
 from db.models import (
@@ -24,6 +26,7 @@ from db.models import (
     ChallengeEvent,
     ChallengeState,
     Contract,
+    EndedBy,
     Holder,
     NewCall,
     NewContract,
@@ -56,10 +59,6 @@ class AuditEntry:
     ip: str
 
 
-_CHALLENGE_COLUMNS = (
-    "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id, kind, hint"
-)
 _CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
 #: A NewCall's values in column order (cheaper than dataclasses.astuple on the hot path).
 _call_values = operator.attrgetter(*_CALL_FIELDS)
@@ -70,16 +69,6 @@ _INSERT_CALL = (
 
 #: A refused call that names a challenge leaves this hint on it for the waiting page.
 _HINTS = {"withheld": "withheld_call", "unavailable": "unavailable_call"}
-
-
-def _challenge(row: sqlite3.Row | tuple[object, ...]) -> Challenge:
-    # Positional, in _CHALLENGE_COLUMNS order: this runs for every row a call looks at.
-    (id_, holder_id, session_ref, phone, auth_number, created, expires, state, call, kind,
-     hint) = row  # fmt: skip
-    return Challenge(
-        id_, holder_id, session_ref, phone, auth_number, created, expires,  # type: ignore[arg-type]
-        ChallengeState(state), call, kind, hint,  # type: ignore[arg-type]
-    )  # fmt: skip
 
 
 def _holder(row: sqlite3.Row) -> Holder:
@@ -102,19 +91,28 @@ def _caller_rows(
         "SELECT EXISTS (SELECT 1 FROM holders WHERE phone_e164 = ?)", (cli_e164,)
     ).fetchone()[0]
     challenges = db.execute(
-        f"SELECT {_CHALLENGE_COLUMNS} FROM challenges"
+        f"SELECT {CHALLENGE_COLUMNS} FROM challenges"
         " WHERE phone_e164 = ? AND created_at > ? ORDER BY created_at DESC, id DESC LIMIT 20",
         (cli_e164, challenges_since),
     ).fetchall()
+    # A wrong keypad code counts like a call: guessing codes costs the number's call limit.
     recent_calls = db.execute(
-        "SELECT count(*) FROM calls WHERE cli_e164 = ? AND received_at > ?",
+        "SELECT count(*) + coalesce(sum(wrong_codes), 0) FROM calls"
+        " WHERE cli_e164 = ? AND received_at > ?",
         (cli_e164, calls_since),
     ).fetchone()[0]
-    return CallerRows(bool(registered), tuple(map(_challenge, challenges)), int(recent_calls))
+    return CallerRows(bool(registered), tuple(map(challenge_row, challenges)), int(recent_calls))
 
 
-def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> tuple[int, bool]:
-    """(call id, whether the challenge to verify had changed) inside the caller's transaction."""
+@dataclass(frozen=True)
+class _Logged:
+    call_id: int
+    lost: bool  # the challenge to verify had changed meanwhile: the call verified nothing
+    ended: tuple[int, ...] = ()  # the holder's other logins, ended by the verification
+
+
+def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> _Logged:
+    """Insert the call (and verify ``verify``) inside the caller's transaction."""
     call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
     assert call_id is not None
     hint = _HINTS.get(call.outcome)
@@ -123,20 +121,33 @@ def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> t
             "UPDATE challenges SET hint = ? WHERE id = ? AND state = 'pending'",
             (hint, call.challenge_id),
         )
+    return _verify_for(db, call_id, verify, call.received_at)
+
+
+def _verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int) -> _Logged:
     if verify is None:
-        return call_id, False
-    changed = db.execute(
-        "UPDATE challenges SET state = 'verified', verified_call_id = ?"
-        " WHERE id = ? AND state = 'pending' AND expires_at > ?",
-        (call_id, verify, call.received_at),
-    ).rowcount
-    if changed == 1:
-        return call_id, False
+        return _Logged(call_id, False)
+    ended = units.verify(db, verify, call_id, at)
+    if ended is not None:
+        _audit_ended(db, at, [(i, None, EndedBy.VERIFIED_ELSEWHERE) for i in ended])
+        return _Logged(call_id, False, tuple(ended))
     db.execute(
         "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed' WHERE id = ?",
         (call_id,),
     )
-    return call_id, True
+    return _Logged(call_id, True)
+
+
+def _audit_ended(
+    db: sqlite3.Connection, at: int, ended: Iterable[tuple[int, int | None, EndedBy]]
+) -> None:
+    """Every cancellation of a login goes to the audit trail (holder looked up if None)."""
+    for challenge_id, holder_id, why in ended:
+        db.execute(
+            "INSERT INTO audit_log (at, holder_id, event, detail) VALUES (?,"
+            " coalesce(?, (SELECT holder_id FROM challenges WHERE id = ?)), ?, ?)",
+            (at, holder_id, challenge_id, "challenge_cancelled", f"challenge {challenge_id} {why}"),
+        )
 
 
 class Store:
@@ -223,49 +234,48 @@ class Store:
     # -- challenges --------------------------------------------------------------------
 
     async def create_challenge(
-        self, holder_id: int, session_ref: str, phone_e164: str, auth_number: str, ttl: int
-    ) -> Challenge:
-        """A new pending challenge; the same browser session's older ones are cancelled."""
+        self,
+        new: NewChallenge,
+        choose: Chooser,
+        *,
+        history: int,
+        max_live: int,
+        reissue_limit: int | None = None,
+    ) -> Challenge | None:
+        """A new pending challenge on the number ``choose`` picks from the phone's
+        challenges of the last ``history`` seconds, in one transaction (see
+        :func:`db.challenge_units.create`); None when a reissue is refused."""
         now = self.clock()
+        created = await self._tx.run_write(
+            lambda db: self._created(
+                db,
+                now,
+                units.create(
+                    db, new, choose, now=now, history_since=now - history,
+                    max_live=max_live, reissue_limit=reissue_limit,
+                ),
+            )
+        )  # fmt: skip
+        self._publish_created(created)
+        return created.challenge
 
-        def work(db: sqlite3.Connection) -> tuple[list[int], Challenge]:
-            cancelled = db.execute(
-                "UPDATE challenges SET state = 'cancelled'"
-                " WHERE session_ref = ? AND state = 'pending' RETURNING id",
-                (session_ref,),
-            ).fetchall()
-            row = db.execute(
-                "INSERT INTO challenges (holder_id, session_ref, phone_e164, auth_number,"
-                f" created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING {_CHALLENGE_COLUMNS}",
-                (holder_id, session_ref, phone_e164, auth_number, now, now + ttl),
-            ).fetchone()
-            return [r[0] for r in cancelled], _challenge(row)
+    @staticmethod
+    def _created(db: sqlite3.Connection, now: int, created: Created) -> Created:
+        _audit_ended(db, now, created.cancelled)
+        return created
 
-        cancelled, challenge = await self._tx.run_write(work)
-        for challenge_id in cancelled:
+    def _publish_created(self, created: Created) -> None:
+        for challenge_id, _, _ in created.cancelled:
             self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
-        return challenge
-
-    async def busy_auth_numbers(self, phone_e164: str) -> set[str]:
-        """Auth numbers held by this phone's live pending challenges."""
-        now = self.clock()
-
-        def work(db: sqlite3.Connection) -> set[str]:
-            rows = db.execute(
-                "SELECT auth_number FROM challenges"
-                " WHERE phone_e164 = ? AND state = 'pending' AND expires_at > ?",
-                (phone_e164, now),
-            ).fetchall()
-            return {row[0] for row in rows}
-
-        return await self._tx.run_read(work)
+        for challenge_id in created.recoded:
+            self.events.publish(ChallengeEvent(challenge_id, "code_assigned"))
 
     async def challenge(self, challenge_id: int) -> Challenge | None:
         def work(db: sqlite3.Connection) -> Challenge | None:
             row = db.execute(
-                f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE id = ?", (challenge_id,)
+                f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = ?", (challenge_id,)
             ).fetchone()
-            return _challenge(row) if row else None
+            return challenge_row(row) if row else None
 
         return await self._tx.run_read(work)
 
@@ -277,23 +287,32 @@ class Store:
             lambda db: _caller_rows(db, cli_e164, now - challenge_window, now - call_window)
         )
 
-    async def _set_state(self, challenge_id: int, old: ChallengeState, new: ChallengeState) -> bool:
+    async def consume_challenge(self, challenge_id: int) -> bool:
+        """verified → consumed, once: the browser has been let in."""
         async with self._tx.write() as db:
             cursor = await db.execute(
-                "UPDATE challenges SET state = ? WHERE id = ? AND state = ?",
-                (new.value, challenge_id, old.value),
+                "UPDATE challenges SET state = 'consumed' WHERE id = ? AND state = 'verified'",
+                (challenge_id,),
             )
             changed = cursor.rowcount == 1
         if changed:
-            self.events.publish(ChallengeEvent(challenge_id, new.value))
+            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CONSUMED.value))
         return changed
 
-    async def consume_challenge(self, challenge_id: int) -> bool:
-        """verified → consumed, once: the browser has been let in."""
-        return await self._set_state(challenge_id, ChallengeState.VERIFIED, ChallengeState.CONSUMED)
+    async def cancel_challenge(self, challenge_id: int, why: EndedBy | None = None) -> bool:
+        now = self.clock()
 
-    async def cancel_challenge(self, challenge_id: int) -> bool:
-        return await self._set_state(challenge_id, ChallengeState.PENDING, ChallengeState.CANCELLED)
+        def work(db: sqlite3.Connection) -> bool:
+            if not units.cancel(db, challenge_id, why):
+                return False
+            if why is not None:
+                _audit_ended(db, now, [(challenge_id, None, why)])
+            return True
+
+        changed = await self._tx.run_write(work)
+        if changed:
+            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
+        return changed
 
     async def expire_due(self) -> list[int]:
         """pending → expired for every challenge past its time; returns their ids."""
@@ -317,8 +336,8 @@ class Store:
         call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice. A
         withheld or unavailable call that names a pending challenge leaves its hint on it.
         """
-        call_id, lost = await self._tx.run_write(lambda db: _record_call(db, call, verify))
-        return self._recorded(call, verify, call_id, lost)
+        logged = await self._tx.run_write(lambda db: _record_call(db, call, verify))
+        return self._recorded(call, verify, logged)
 
     async def decide_call(
         self,
@@ -333,24 +352,50 @@ class Store:
         it returns with the challenge it verifies. Returns the logged call and the rows."""
         now = self.clock()
 
-        def work(
-            db: sqlite3.Connection,
-        ) -> tuple[CallerRows | None, NewCall, int | None, int, bool]:
+        def work(db: sqlite3.Connection) -> tuple[CallerRows | None, NewCall, int | None, _Logged]:
             rows = None
             if cli_e164 is not None:
                 rows = _caller_rows(db, cli_e164, now - challenge_window, now - call_window)
             call, verify = decide(rows)
-            return rows, call, verify, *_record_call(db, call, verify)
+            return rows, call, verify, _record_call(db, call, verify)
 
-        rows, call, verify, call_id, lost = await self._tx.run_write(work)
-        return self._recorded(call, verify, call_id, lost), rows
+        rows, call, verify, logged = await self._tx.run_write(work)
+        return self._recorded(call, verify, logged), rows
 
-    def _recorded(self, call: NewCall, verify: int | None, call_id: int, lost: bool) -> Call:
-        if lost:
+    async def key_code(
+        self,
+        call_id: int,
+        cli_e164: str,
+        challenge_window: int,
+        decide: Callable[[CallerRows], tuple[NewCall, int | None]],
+    ) -> tuple[Call, CallerRows]:
+        """A keypad code keyed during the logged call ``call_id``: the caller's rows read
+        again, ``decide`` on them, and the call row updated with its outcome, reason and
+        challenge (the returned call's ``wrong_codes`` is ADDED to the row's count), all in
+        one transaction that also verifies the challenge ``decide`` names."""
+        now = self.clock()
+
+        def work(db: sqlite3.Connection) -> tuple[CallerRows, NewCall, int | None, _Logged]:
+            rows = _caller_rows(db, cli_e164, now - challenge_window, now)
+            keyed, verify = decide(rows)
+            db.execute(
+                "UPDATE calls SET outcome = ?, reason = ?, challenge_id = ?,"
+                " wrong_codes = wrong_codes + ? WHERE id = ?",
+                (keyed.outcome, keyed.reason, keyed.challenge_id, keyed.wrong_codes, call_id),
+            )
+            return rows, keyed, verify, _verify_for(db, call_id, verify, now)
+
+        rows, keyed, verify, logged = await self._tx.run_write(work)
+        return self._recorded(keyed, verify, logged), rows
+
+    def _recorded(self, call: NewCall, verify: int | None, logged: _Logged) -> Call:
+        if logged.lost:
             call = dataclasses.replace(call, outcome="not_matched", reason="challenge_changed")
         elif verify is not None:
             self.events.publish(ChallengeEvent(verify, ChallengeState.VERIFIED.value))
-        return Call(*_call_values(call), id=call_id)  # type: ignore[misc]
+            for challenge_id in logged.ended:
+                self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
+        return Call(*_call_values(call), id=logged.call_id)  # type: ignore[misc]
 
     async def complete_call(
         self, uniqueid: str, hangup_cause: int | None, hangup_cause_txt: str, ended_at: int

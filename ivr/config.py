@@ -55,6 +55,18 @@ class Config:
         "0120111666", "0120111777", "0120111888", "0120111999",
     )  # fmt: skip
     challenge_ttl: int = 120
+    #: A number shown to a phone is not handed to it again without a keypad code for this
+    #: long (seconds): a redial from the call history must never complete another login.
+    number_cooldown: int = 86400
+    #: Live login challenges one holder may keep; a newer login ends the oldest.
+    max_live_challenges: int = 2
+    #: How often one login may ask for a new number (/verify/reissue) before a new login.
+    reissue_limit: int = 3
+    #: Keypad codes: fallback (when the number alone cannot name the login), always, never.
+    code_mode: str = "fallback"
+    #: Tries the caller gets to key the code, and seconds Asterisk waits for each digit.
+    code_tries: int = 3
+    code_timeout: float = 5.0
     #: reject: never answer, hang up with cause 21 (free for the caller); announce: play a prompt.
     call_mode: str = "reject"
     #: FastAGI peers (the PBX) allowed to verify; others get ``untrusted``.
@@ -64,9 +76,20 @@ class Config:
     #: At most this many calls from one number in ``call_window`` seconds, then ``throttled``.
     call_limit: int = 10
     call_window: int = 60
-    #: Failed logins per login ID (and 4x that per client address) before back-off.
+    #: Login throttles (db/throttles.py has the whole policy): attempts per (login ID,
+    #: client address), and 4x that per address, before a back-off doubling up to
+    #: ``login_window`` seconds; consecutive failures per login ID that lock it until
+    #: ``callauth holders unlock`` (NIST SP 800-63B: at most 100).
     login_limit: int = 5
     login_window: int = 900
+    login_id_lock: int = 100
+    #: Password checks run at once (argon2 threads), and how many more may wait; beyond
+    #: that a login is answered 503 at once instead of queueing.
+    password_workers: int = 2
+    password_queue: int = 16
+    #: Signs the login form's CSRF token. "" = generated once and kept in the database,
+    #: so every process on one store shares it.
+    secret_key: str = field(default="", repr=False)
     #: Requests per minute one client address may make to the JSON API (/api/…).
     api_rate_limit: int = 120
     session_max_age: int = 1800
@@ -75,6 +98,11 @@ class Config:
     agi_header_timeout: float = 5.0
     agi_header_max_bytes: int = 16384
     agi_command_timeout: float = 10.0
+    #: No FastAGI call may last longer, however the peer trickles lines (the keypad
+    #: prompt, 3 tries of 5 s, fits).
+    agi_call_deadline: float = 30.0
+    #: Open FastAGI connections beyond this are closed at once (and counted).
+    agi_max_connections: int = 512
     #: Shared with the dialplan, which passes it as the AGI script's first argument
     #: (``agi_arg_1``); when set, a call without it is ``untrusted``. "" = not used.
     agi_secret: str = field(default="", repr=False)
@@ -117,13 +145,19 @@ class Config:
     def __post_init__(self) -> None:
         if self.call_mode not in ("reject", "announce"):
             raise ConfigError(f"call_mode: expected reject or announce, got {self.call_mode!r}")
+        if self.code_mode not in ("fallback", "always", "never"):
+            raise ConfigError(
+                f"code_mode: expected fallback, always or never, got {self.code_mode!r}"
+            )
         if not self.auth_numbers:
             raise ConfigError("auth_numbers: at least one authentication number is needed")
         for number in self.auth_numbers:
             if phone_policy.normalize(number) is None:
                 raise ConfigError(f"auth_numbers: {number!r} is not a valid phone number")
-        for name in ("challenge_ttl", "call_limit", "call_window", "login_limit", "api_rate_limit",
-                     "login_window", "session_max_age", "agi_header_max_bytes"):  # fmt: skip
+        for name in ("challenge_ttl", "number_cooldown", "max_live_challenges", "code_tries",
+                     "code_timeout", "call_limit", "call_window", "login_limit", "api_rate_limit",
+                     "login_window", "session_max_age", "agi_header_max_bytes",
+                     "agi_call_deadline", "agi_max_connections"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}: must be a positive number")
         if not 0 < self.ami_retry_min <= self.ami_retry_max or self.ami_login_retry <= 0:
@@ -133,6 +167,13 @@ class Config:
                 "agi_secret: use 16 to 128 of A-Z a-z 0-9 - _ . (it travels as"
                 " an AGI argument, where a comma or space would split it)"
             )
+        for name in ("login_id_lock", "password_workers"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name}: must be a positive number")
+        if self.password_queue < 0:
+            raise ConfigError("password_queue: must be 0 or more")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise ConfigError("secret_key: use at least 32 random characters")
         if self.ami_enabled and not self.ami_secret:
             raise ConfigError("ami_secret: needed when ami_enabled is true")
         try:
@@ -142,6 +183,15 @@ class Config:
                 f"enforcement_date: expected YYYY-MM-DD, got {self.enforcement_date!r}"
             ) from exc
         self.underwriting  # validates  # noqa: B018
+        if "@" not in self.mail_from or "\n" in self.mail_from or "\r" in self.mail_from:
+            raise ConfigError(f"mail_from: expected 'Name <address>', got {self.mail_from!r}")
+        if self.site_url and not self.site_url.startswith(("http://", "https://")):
+            raise ConfigError(f"site_url: expected http(s)://HOST[:PORT], got {self.site_url!r}")
+
+    @property
+    def public_url(self) -> str:
+        """Where holders reach the site, without a trailing slash (for links in mails)."""
+        return (self.site_url or f"http://{self.http}").rstrip("/")
 
     @property
     def auth_numbers_e164(self) -> tuple[str, ...]:

@@ -5,18 +5,19 @@ FastAGI handlers and web views are thin adapters around these methods.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from db.models import Challenge, ChallengeEvent, NewCall
+from db.challenge_units import NewChallenge, NumberChoice
+from db.models import Call, Challenge, ChallengeEvent, NewCall
 from db.phone_changes import PhoneChange, PhoneChanges
 from db.store import CallerRows, Store
-from ivr import phone_policy, presentation, trust
+from ivr import number_pool, phone_policy, presentation, trust
 from ivr.config import Config
 from ivr.dialplan import Outcome
-from ivr.verification import CallerRecord, CallFacts, Decision, decide
+from ivr.verification import CallerRecord, CallFacts, Decision, decide, decide_code
 
 logger = logging.getLogger(__name__)
 
@@ -68,26 +69,44 @@ class VerificationService:
         self.config = config
         self.phone_changes = PhoneChanges(store)
 
-    async def _auth_number_for(self, phone_e164: str) -> str:
-        """An auth number this phone's other pending challenges lack, where the pool allows."""
-        pool = self.config.auth_numbers_e164
-        busy = await self.store.busy_auth_numbers(phone_e164)
-        free = [n for n in pool if n not in busy]
-        # When the pool cannot separate them, two pending challenges share a number and a
-        # call to it verifies neither (``ambiguous``).
-        return secrets.choice(free or list(pool))
+    def _choose(self, shown: Sequence[Challenge]) -> NumberChoice:
+        """The number (and code) for a new challenge of a phone that was ``shown`` these
+        (see ivr/number_pool.py). Runs inside the store's transaction: pure, no I/O."""
+        choice = number_pool.allocate(
+            self.config.auth_numbers_e164,
+            shown,
+            now=self.store.clock(),
+            cooldown=self.config.number_cooldown,
+            code_mode=number_pool.CodeMode(self.config.code_mode),
+        )
+        return choice.auth_number, choice.code, choice.recoded
 
-    async def start_challenge(self, holder_id: int, phone_e164: str, session_ref: str) -> Challenge:
-        """A pending login challenge: the call must come from the registered number."""
-        number = await self._auth_number_for(phone_e164)
+    @property
+    def _history(self) -> int:
+        # The allocation reads the phone's challenges of the cooldown (and the live ones).
+        return max(self.config.number_cooldown, self.config.challenge_ttl)
+
+    async def start_challenge(
+        self, holder_id: int, phone_e164: str, session_ref: str, *, reissue: bool = False
+    ) -> Challenge | None:
+        """A pending login challenge: the call must come from the registered number.
+
+        ``reissue``: the session's login asks for a new number; None once it has done so
+        ``reissue_limit`` times (the holder logs in again)."""
+        config = self.config
         return await self.store.create_challenge(
-            holder_id, session_ref, phone_e164, number, self.config.challenge_ttl
+            NewChallenge(holder_id, session_ref, phone_e164, config.challenge_ttl),
+            self._choose,
+            history=self._history,
+            max_live=config.max_live_challenges,
+            reissue_limit=config.reissue_limit if reissue else None,
         )
 
     async def start_phone_change(self, change: PhoneChange) -> tuple[PhoneChange, Challenge] | None:
         """The drafted change now waits for a call from its NEW number; None if not a draft."""
-        number = await self._auth_number_for(change.new_phone_e164)
-        return await self.phone_changes.await_call(change.id, number, self.config.challenge_ttl)
+        return await self.phone_changes.await_call(
+            change.id, self._choose, self.config.challenge_ttl, self._history
+        )
 
     async def settle_phone_changes(self) -> None:
         """Housekeeping: apply changes whose call verified (should the apply step have been
@@ -113,37 +132,64 @@ class VerificationService:
             )
 
     async def handle_call(self, call: AgiCall) -> Decision:
-        """Decide one call, log it, and move the challenge it verifies."""
+        """Decide one call, log it, and move the challenge it verifies.
+
+        ``asks_code`` on the result: the caller must key the code (:meth:`key_code`)."""
         facts = call_facts(call, self.config)
         now = self.store.clock()
         context = call.env.get("agi_context", "")
 
         def decide_on(rows: CallerRows | None) -> tuple[NewCall, int | None]:
             # Runs inside the store's unit of work (its database thread): pure, no I/O.
-            caller = CallerRecord(
-                # A number with challenges is a registered one or a holder's proven-by-call
-                # new number (a phone change): both may verify their own challenges.
-                registered=bool(rows and (rows.registered or rows.recent_challenges)),
-                recent_challenges=rows.recent_challenges if rows else (),
-                recent_calls=rows.recent_calls if rows else 0,
-            )
-            decision = decide(facts, caller, now, self.config.call_limit)
+            decision = decide(facts, _caller(rows), now, self.config.call_limit)
             verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
-            return _new_call(facts, call.peer, context, now, decision), verifying
+            new_call = _new_call(facts, call.peer, context, now, decision)
+            return new_call, verifying
 
         logged, rows = await self.store.decide_call(
             facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on
         )
-        outcome = Outcome(logged.outcome)
-        changed = logged.reason == "challenge_changed"  # lost the race: verifies nothing
-        decision = Decision(outcome, logged.reason, None if changed else logged.challenge_id)
-        verified = decision.challenge_id if outcome is Outcome.VERIFIED else None
-        if verified is not None:
-            if _kind_of(verified, rows.recent_challenges if rows else ()) == "phone_change":
-                await self._apply_phone_change(verified)
-        elif decision.challenge_id and outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
-            kind = f"{outcome.value}_call"
+        asks_code = logged.reason == "code_required"
+        decision = await self._settled(facts, logged, rows, asks_code=asks_code)
+        if decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
+            kind = f"{decision.outcome.value}_call"
             self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))
+        return decision
+
+    async def key_code(self, call: AgiCall, logged: Decision, keyed: str) -> Decision:
+        """The caller keyed ``keyed`` during the call ``logged`` (which asked for a code):
+        only the challenge with that code verifies; a wrong code counts on the call."""
+        facts = call_facts(call, self.config)
+        assert facts.cli_e164 is not None and facts.dialled_e164 is not None
+        assert logged.call_id is not None
+        now = self.store.clock()
+        dialled, context = facts.dialled_e164, call.env.get("agi_context", "")
+
+        def decide_on(rows: CallerRows) -> tuple[NewCall, int | None]:
+            decision = decide_code(dialled, rows.recent_challenges, keyed, now)
+            verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
+            new_call = _new_call(facts, call.peer, context, now, decision)
+            wrong = 1 if decision.reason == "wrong_code" else 0
+            return dataclasses.replace(new_call, wrong_codes=wrong), verifying
+
+        keyed_call, rows = await self.store.key_code(
+            logged.call_id, facts.cli_e164, CHALLENGE_LOOKBACK, decide_on
+        )
+        return await self._settled(facts, keyed_call, rows, asks_code=False)
+
+    async def _settled(
+        self, facts: CallFacts, logged: Call, rows: CallerRows | None, *, asks_code: bool
+    ) -> Decision:
+        """The decision as logged (a lost race verifies nothing), once its effects are done."""
+        outcome = Outcome(logged.outcome)
+        changed = logged.reason == "challenge_changed"
+        decision = Decision(
+            outcome, logged.reason, None if changed else logged.challenge_id,
+            asks_code=asks_code, call_id=logged.id,
+        )  # fmt: skip
+        if outcome is Outcome.VERIFIED and decision.challenge_id is not None:
+            if _kind_of(decision.challenge_id, rows.recent_challenges if rows else ()) != "login":
+                await self._apply_phone_change(decision.challenge_id)
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",
             facts.uniqueid,
@@ -154,6 +200,16 @@ class VerificationService:
             decision.reason,
         )
         return decision
+
+
+def _caller(rows: CallerRows | None) -> CallerRecord:
+    return CallerRecord(
+        # A number with challenges is a registered one or a holder's proven-by-call new
+        # number (a phone change): both may verify their own challenges.
+        registered=bool(rows and (rows.registered or rows.recent_challenges)),
+        recent_challenges=rows.recent_challenges if rows else (),
+        recent_calls=rows.recent_calls if rows else 0,
+    )
 
 
 def _new_call(facts: CallFacts, peer: str, context: str, now: int, decision: Decision) -> NewCall:

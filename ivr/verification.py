@@ -5,6 +5,7 @@ No I/O here, so every rule of DESIGN.md's "Verification rules" is tested as a ta
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +25,8 @@ class Challenge(Protocol):
     def state(self) -> str: ...  # pending | verified | consumed | expired | cancelled
     @property
     def expires_at(self) -> int: ...
+    @property
+    def code(self) -> str | None: ...  # the keypad code its page shows, if any
 
 
 def is_live(challenge: Challenge, now: int) -> bool:
@@ -60,6 +63,10 @@ class Decision:
     outcome: Outcome
     reason: str
     challenge_id: int | None = None  # the challenge verified, or the one to tell
+    #: The number alone does not name the login: ask the caller for the keypad code and
+    #: decide again with :func:`decide_code`. The outcome until then is ``not_matched``.
+    asks_code: bool = False
+    call_id: int | None = None  # the call row, once logged (set by the service)
 
 
 #: More calls than this from one number inside the throttle window are refused.
@@ -87,6 +94,8 @@ def decide(
 def _match(dialled: str, challenges: Sequence[Challenge], now: int) -> Decision:
     live = [c for c in challenges if is_live(c, now)]
     on_number = [c for c in live if c.auth_number == dialled]
+    if any(c.code for c in on_number):
+        return Decision(Outcome.NOT_MATCHED, "code_required", asks_code=True)
     if len(on_number) > 1:
         return Decision(Outcome.AMBIGUOUS, "several_pending_challenges")
     if on_number:
@@ -102,6 +111,21 @@ def _match(dialled: str, challenges: Sequence[Challenge], now: int) -> Decision:
     if last.state == "expired" or (last.state == "pending" and last.expires_at <= now):
         return Decision(Outcome.EXPIRED, "challenge_expired", last.id)
     return Decision(Outcome.NOT_MATCHED, "no_pending_challenge")
+
+
+def decide_code(dialled: str, challenges: Sequence[Challenge], keyed: str, now: int) -> Decision:
+    """A keyed code against the live challenges of the caller on the dialled number:
+    only the challenge whose code was keyed verifies; a wrong code verifies nothing."""
+    on_number = [c for c in challenges if is_live(c, now) and c.auth_number == dialled]
+    if not on_number:
+        # The login ended while the caller was keying (expired, verified elsewhere, ...).
+        return _match(dialled, challenges, now)
+    matching = [
+        c for c in on_number if c.code and hmac.compare_digest(c.code.encode(), keyed.encode())
+    ]
+    if len(matching) == 1:
+        return Decision(Outcome.VERIFIED, "verified_with_code", matching[0].id)
+    return Decision(Outcome.NOT_MATCHED, "wrong_code")
 
 
 def _refused_presentation(call: CallFacts, caller: CallerRecord, now: int) -> Decision:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from db.models import Challenge, Holder, NewHolder
@@ -40,7 +40,9 @@ async def fastagi(store: Store, **settings: Any) -> AsyncIterator[FastAgiServer]
 
 async def start_challenge(server: FastAgiServer, holder: Holder, session: str = "s1") -> Challenge:
     assert holder.phone_e164 is not None
-    return await server.service.start_challenge(holder.id, holder.phone_e164, session)
+    challenge = await server.service.start_challenge(holder.id, holder.phone_e164, session)
+    assert challenge is not None
+    return challenge
 
 
 def dialled(challenge: Challenge) -> str:
@@ -54,9 +56,14 @@ async def call(server: FastAgiServer, **kwargs: Any) -> CallResult:
         return await place_call("127.0.0.1", server.port, **kwargs)
 
 
-async def call_spec(server: FastAgiServer, spec: CallSpec) -> CallResult:
+async def call_spec(
+    server: FastAgiServer, spec: CallSpec, sounds: Callable[[str], bool] | None = None
+) -> CallResult:
+    """``spec`` placed against the server; ``sounds`` says which prompts are installed."""
     async with asyncio.timeout(CALL_TIMEOUT):
-        return await run_call("127.0.0.1", server.port, spec)
+        if sounds is None:
+            return await run_call("127.0.0.1", server.port, spec)
+        return await run_call("127.0.0.1", server.port, spec, sound_exists=sounds)
 
 
 async def close(writer: asyncio.StreamWriter) -> None:

@@ -23,6 +23,7 @@ from ivr.simulated_channel import SimulatedChannel
 from ivr.simulator import SCENARIOS
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.fixture_transcripts import read_transcript
+from tests.store_support import create_on
 
 AUTH_NUMBER = "0312345678"  # the DNIS of the recorded calls
 RUN_TIMEOUT = 20.0
@@ -85,7 +86,7 @@ async def pending(db_path: str) -> Challenge:
     store = await Store.open(db_path)
     try:
         holder = await add_holder(store)
-        return await store.create_challenge(holder.id, "s1", HOLDER_PHONE, "+81312345678", 120)
+        return await create_on(store, holder.id, "s1", HOLDER_PHONE, "+81312345678", 120)
     finally:
         await store.close()
 

@@ -6,6 +6,7 @@ from db.models import ChallengeState, NewCall
 from db.phone_changes import ChangeState, NewPhoneChange, PhoneChanges
 from db.store import Store
 from tests.conftest import FakeClock
+from tests.store_support import create_on, on_number
 from tests.web_support import seed_holder
 
 OLD, NEW, AUTH = "+819012345678", "+818098765432", "+81120111222"
@@ -32,19 +33,21 @@ async def verify(store: Store, challenge_id: int) -> None:
 
 async def test_a_challenge_on_the_new_number_and_the_old_number_in_force(store: Store) -> None:
     changes, change_id = await drafted(store)
-    started = await changes.await_call(change_id, AUTH, 120)
+    started = await changes.await_call(change_id, on_number(AUTH), 120, 3600)
     assert started is not None
     change, challenge = started
     assert change.state is ChangeState.AWAITING_CALL and change.challenge_id == challenge.id
     assert (challenge.phone_e164, challenge.auth_number) == (NEW, AUTH)
-    assert await changes.await_call(change_id, AUTH, 120) is None  # only a draft starts
+    assert (
+        await changes.await_call(change_id, on_number(AUTH), 120, 3600) is None
+    )  # only a draft starts
     holder = await store.holder(change.holder_id)
     assert holder is not None and holder.phone_e164 == OLD
 
 
 async def test_complete_applies_once_and_only_after_verification(store: Store) -> None:
     changes, change_id = await drafted(store)
-    started = await changes.await_call(change_id, AUTH, 120)
+    started = await changes.await_call(change_id, on_number(AUTH), 120, 3600)
     assert started is not None
     challenge_id = started[1].id
     assert await changes.complete(challenge_id) is None  # still pending: nothing happens
@@ -60,7 +63,7 @@ async def test_complete_applies_once_and_only_after_verification(store: Store) -
 
 async def test_a_login_challenge_never_completes_a_change(store: Store) -> None:
     changes, change_id = await drafted(store)
-    login = await store.create_challenge(1, "login-ref", NEW, AUTH, 120)
+    login = await create_on(store, 1, "login-ref", NEW, AUTH, 120)
     await verify(store, login.id)
     assert await changes.complete(login.id) is None
     change = await changes.get(change_id)
@@ -69,7 +72,7 @@ async def test_a_login_challenge_never_completes_a_change(store: Store) -> None:
 
 async def test_expiry_and_cancel_leave_the_old_number(store: Store, clock: FakeClock) -> None:
     changes, first = await drafted(store)
-    assert await changes.await_call(first, AUTH, 120) is not None
+    assert await changes.await_call(first, on_number(AUTH), 120, 3600) is not None
     clock.advance(120)
     await store.expire_due()
     assert [c.id for c in await changes.expire_due()] == [first]
@@ -86,7 +89,7 @@ async def test_a_verified_change_is_never_expired_by_a_late_sweep(
     store: Store, clock: FakeClock
 ) -> None:
     changes, change_id = await drafted(store)
-    started = await changes.await_call(change_id, AUTH, 120)
+    started = await changes.await_call(change_id, on_number(AUTH), 120, 3600)
     assert started is not None
     await verify(store, started[1].id)
     clock.advance(300)  # the apply step was missed (a crash): the sweep finds it

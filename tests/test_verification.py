@@ -8,7 +8,7 @@ import pytest
 
 from ivr.dialplan import Outcome
 from ivr.presentation import Presentation
-from ivr.verification import CallerRecord, CallFacts, decide
+from ivr.verification import CallerRecord, CallFacts, decide, decide_code
 
 NOW = 1_800_000_000
 PHONE = "+819012345678"
@@ -22,10 +22,11 @@ class Row:
     auth_number: str
     state: str
     expires_at: int
+    code: str | None = None
 
 
-def live(id_: int = 1, number: str = SHOWN_NUMBER) -> Row:
-    return Row(id_, number, "pending", NOW + 60)
+def live(id_: int = 1, number: str = SHOWN_NUMBER, code: str | None = None) -> Row:
+    return Row(id_, number, "pending", NOW + 60, code)
 
 
 CALL = CallFacts(
@@ -132,6 +133,21 @@ CASES = [
         CALL, CallerRecord(False, (), 10), Outcome.THROTTLED, "too_many_calls", None,
     ),
     (
+        "a live challenge with a code on the dialled number asks for the code",
+        CALL, CallerRecord(True, (live(1, code="4821"),), 0),
+        Outcome.NOT_MATCHED, "code_required", None,
+    ),
+    (
+        "two challenges sharing the number with codes ask for the code",
+        CALL, CallerRecord(True, (live(2, code="1111"), live(1, code="2222")), 0),
+        Outcome.NOT_MATCHED, "code_required", None,
+    ),
+    (
+        "a code on another number does not ask for a code here",
+        CALL, CallerRecord(True, (live(2, OTHER_NUMBER, "1111"), live(1)), 0),
+        Outcome.VERIFIED, "verified", 1,
+    ),
+    (
         "dialled number that is not a number",
         replace(CALL, dialled_raw="s", dialled_e164=None),
         REGISTERED, Outcome.NOT_MATCHED, "invalid_dialled_number", None,
@@ -167,3 +183,45 @@ def test_only_verified_ever_carries_the_verified_outcome() -> None:
         if decision.outcome is Outcome.VERIFIED:
             assert call.trusted and call.presentation is Presentation.SHOWN
             assert caller.registered and decision.challenge_id is not None
+
+
+def test_asking_for_a_code_is_flagged_on_the_decision() -> None:
+    decision = decide(CALL, CallerRecord(True, (live(1, code="4821"),), 0), NOW)
+    assert decision.asks_code
+
+
+SHARED = (live(2, code="1111"), live(1, code="2222"))
+
+CODE_CASES = [
+    ("the keyed code names its own challenge", SHARED, "2222", Outcome.VERIFIED, "verified_with_code", 1),
+    ("the other code names the other one", SHARED, "1111", Outcome.VERIFIED, "verified_with_code", 2),
+    ("a wrong code verifies nothing", SHARED, "1234", Outcome.NOT_MATCHED, "wrong_code", None),
+    ("a prefix of the code is wrong", SHARED, "222", Outcome.NOT_MATCHED, "wrong_code", None),
+    ("a challenge without a code cannot be keyed", (live(1),), "", Outcome.NOT_MATCHED, "wrong_code", None),
+    (
+        "the login expired while keying",
+        (Row(1, SHOWN_NUMBER, "pending", NOW, "2222"),), "2222",
+        Outcome.EXPIRED, "challenge_expired", 1,
+    ),
+    (
+        "the login was verified elsewhere while keying",
+        (Row(1, SHOWN_NUMBER, "cancelled", NOW + 60, "2222"),), "2222",
+        Outcome.NOT_MATCHED, "no_pending_challenge", None,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "rows, keyed, outcome, reason, challenge_id",
+    [c[1:] for c in CODE_CASES],
+    ids=[c[0] for c in CODE_CASES],
+)
+def test_keyed_code_table(
+    rows: tuple[Row, ...], keyed: str, outcome: Outcome, reason: str, challenge_id: int | None
+) -> None:
+    decision = decide_code(SHOWN_NUMBER, rows, keyed, NOW)
+    assert (decision.outcome, decision.reason, decision.challenge_id) == (
+        outcome,
+        reason,
+        challenge_id,
+    )
