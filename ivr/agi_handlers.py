@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from ivr.agi_channel import AgiChannel, CallHungUp
+from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
 from ivr.dialplan import AUTH_SCRIPT, NORMAL_CLEARING, REJECT_CAUSE, RESULT_VARIABLE, Outcome
+from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
 from ivr.service import AgiCall, VerificationService
+from ivr.verification import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,11 @@ PROMPTS: dict[Outcome, str] = {
     Outcome.UNTRUSTED: "callauth/untrusted",
     Outcome.ERROR: "callauth/error",
 }
+#: Keypad prompts: ask for the code shown on the page, and again after a wrong one.
+ENTER_CODE = "callauth/enter_code"
+WRONG_CODE = "callauth/wrong_code"
+#: Played when a prompt cannot be (a missing sound file): Asterisk's own short tone.
+FALLBACK_PROMPT = "beep"
 
 
 def reject_cause(outcome: Outcome) -> int:
@@ -47,25 +54,72 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
     try:
         # Everything else (number, dialled, octet presentation, context) is in the header.
         num_pres = await channel.get_variable("CALLERID(num-pres)")
-        outcome = await _decide(service, AgiCall(dict(channel.headers), num_pres, channel.peer))
+        call = AgiCall(dict(channel.headers), num_pres, channel.peer)
+        decision = await _decide(service, call)
+        answered = False
+        if decision.asks_code:  # the number alone does not name the login: ask for the code
+            await channel.answer()
+            answered = True
+            decision = await _ask_code(channel, service, call, decision)
+        outcome = decision.outcome
         # Still allowed on a dead channel, so the dialplan's h extension sees it too.
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
-        if service.config.call_mode == "announce":
-            await _announce(channel, outcome)
+        if answered or service.config.call_mode == "announce":
+            await _announce(channel, outcome, answered=answered)
         else:
             await _reject(channel, outcome)
     except CallHungUp as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
 
 
-async def _decide(service: VerificationService, call: AgiCall) -> Outcome:
+async def _decide(service: VerificationService, call: AgiCall) -> Decision:
     try:
-        return (await service.handle_call(call)).outcome
+        return await service.handle_call(call)
     except Exception:
         # The caller still gets a clear ending; the dialplan branches on ``error``.
         logger.error("call %s: verification failed", call.env.get("agi_uniqueid", ""),
                      exc_info=True)  # fmt: skip
-        return Outcome.ERROR
+        return Decision(Outcome.ERROR, "service_error")
+
+
+async def _ask_code(
+    channel: AgiChannel, service: VerificationService, call: AgiCall, decision: Decision
+) -> Decision:
+    """Up to ``code_tries`` prompts for the keypad code; each keyed code is decided at once.
+
+    ``result=-1`` is a missing prompt or a hang-up (Asterisk answers both alike); the next
+    prompt tells them apart: on a dead channel it gets 511, which raises CallHungUp.
+    """
+    config = service.config
+    prompt, fallback = ENTER_CODE, False
+    for _ in range(config.code_tries):
+        played = FALLBACK_PROMPT if fallback else prompt
+        keyed = await channel.get_data(played, int(config.code_timeout * 1000), CODE_DIGITS)
+        if keyed.failed:
+            logger.warning("call %s: prompt %s could not be played", channel.uniqueid, played)
+            fallback = True
+            continue
+        if not keyed.digits:  # silence, or a lone '#': ask again
+            continue
+        decision = await _decide_code(service, call, decision, keyed)
+        if decision.reason != "wrong_code":
+            return decision
+        prompt = WRONG_CODE
+    if decision.reason == "code_required":  # nothing usable was keyed
+        logger.info("call %s: no keypad code keyed in %d tries", channel.uniqueid,
+                    config.code_tries)  # fmt: skip
+    return decision
+
+
+async def _decide_code(
+    service: VerificationService, call: AgiCall, decision: Decision, keyed: KeypadInput
+) -> Decision:
+    try:
+        return await service.key_code(call, decision, keyed.digits)
+    except Exception:
+        logger.error("call %s: keypad code could not be checked",
+                     call.env.get("agi_uniqueid", ""), exc_info=True)  # fmt: skip
+        return Decision(Outcome.ERROR, "service_error")
 
 
 async def _reject(channel: AgiChannel, outcome: Outcome) -> None:
@@ -77,8 +131,9 @@ async def _reject(channel: AgiChannel, outcome: Outcome) -> None:
                  channel.uniqueid, outcome.value, cause)  # fmt: skip
 
 
-async def _announce(channel: AgiChannel, outcome: Outcome) -> None:
-    await channel.answer()
+async def _announce(channel: AgiChannel, outcome: Outcome, *, answered: bool = False) -> None:
+    if not answered:
+        await channel.answer()
     prompt = PROMPTS[outcome]
     if await channel.stream_file(prompt) < 0:
         logger.warning("call %s: prompt %s could not be played", channel.uniqueid, prompt)
