@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from ivr.agi_handlers import PROMPTS
+from ivr.agi_handlers import ENTER_CODE, PROMPTS, WRONG_CODE
 from ivr.dialplan import Outcome
 
 SOUNDS = Path(__file__).resolve().parent.parent / "asterisk-conf" / "sounds"
@@ -35,10 +35,13 @@ def generator() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("outcome", list(PROMPTS), ids=str)
-def test_every_prompt_is_an_8khz_mono_16bit_wav_of_plausible_length(outcome: Outcome) -> None:
-    # Asterisk finds callauth/<outcome> for a channel in language "ja" under sounds/ja/.
-    path = SOUNDS / "ja" / f"{PROMPTS[outcome]}.wav"
+KEYPAD_PROMPTS = (ENTER_CODE, WRONG_CODE)
+
+
+@pytest.mark.parametrize("prompt", [*PROMPTS.values(), *KEYPAD_PROMPTS])
+def test_every_prompt_is_an_8khz_mono_16bit_wav_of_plausible_length(prompt: str) -> None:
+    # Asterisk finds callauth/<name> for a channel in language "ja" under sounds/ja/.
+    path = SOUNDS / "ja" / f"{prompt}.wav"
     assert path.is_file(), f"missing {path}"
     rate, channels, width, seconds = wav_facts(path)
     assert (rate, channels, width) == (8000, 1, 2)
@@ -48,7 +51,7 @@ def test_every_prompt_is_an_8khz_mono_16bit_wav_of_plausible_length(outcome: Out
 def test_every_outcome_has_a_prompt_text_in_polite_japanese() -> None:
     table = tomllib.loads((SOUNDS / "prompts.toml").read_text(encoding="utf-8"))
     outcomes = {o.value for o in Outcome}
-    assert set(table) == outcomes
+    assert set(table) == outcomes | {p.removeprefix("callauth/") for p in KEYPAD_PROMPTS}
     assert {p.removeprefix("callauth/") for p in PROMPTS.values()} == outcomes
     for name, entry in table.items():
         text = entry["text"]
