@@ -53,9 +53,27 @@ def _parser() -> argparse.ArgumentParser:
         default="allowed",
         help="caller ID presentation (default allowed)",
     )
+    call.add_argument(
+        "--dtmf",
+        type=_dtmf,
+        default=(),
+        metavar="DIGITS",
+        help="keys the caller presses at the service's keypad prompts (GET DATA): one entry "
+        "per prompt, comma-separated, in order, e.g. --dtmf 1111,1234 (a wrong code, then the "
+        "right one); '#' ends an entry early, an empty entry keys nothing",
+    )
     call.add_argument("--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)")
     call.add_argument("--config", metavar="FILE", help="TOML configuration file")
     return parser  # fmt: skip
+
+
+def _dtmf(value: str) -> tuple[str, ...]:
+    from ivr.simulated_keypad import check_keys
+
+    try:
+        return tuple(check_keys(entry.strip()) for entry in value.split(","))
+    except ValueError as exc:  # argparse turns this into a usage error, exit 2
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -100,6 +118,7 @@ async def _call(config: Config, args: argparse.Namespace) -> int:
                 caller=args.caller,
                 dialled=args.dialled,
                 presentation=args.presentation,
+                dtmf=args.dtmf,
                 # As the dialplan would: whoever cannot read the config cannot send it.
                 args=(config.agi_secret,) if config.agi_secret else (),
             )

@@ -7,7 +7,10 @@ simulator configured for that scenario and compares every byte it gets back.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +227,39 @@ def test_keys_a_keypad_does_not_have_are_refused(dtmf: tuple[str, ...]) -> None:
 def test_dtmf_as_a_bare_string_is_refused() -> None:
     with pytest.raises(TypeError, match="tuple"):
         replace(SCENARIOS["allowed"], dtmf="1234")  # type: ignore[arg-type]
+
+
+async def test_callauth_call_answers_each_get_data_with_the_next_dtmf_entry(tmp_path: Path) -> None:
+    replies: list[bytes] = []
+
+    async def service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\n\n")
+        for _ in range(3):  # the third prompt finds the entries used up
+            writer.write(b"GET DATA callauth/code 5000 4\n")
+            replies.append(await reader.readline())
+        writer.write(b"SET VARIABLE CALLAUTH_RESULT verified\n")
+        await reader.readline()
+        writer.close()
+
+    server = await asyncio.start_server(service, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callauth", "call", "--from", "09012345678", "--to", "0120111222",
+            "--dtmf", "1111,12#", "--agi", f"127.0.0.1:{port}", cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert replies == [b"200 result=1111\n", b"200 result=12\n", b"200 result= (timeout)\n"]
+    assert proc.returncode == 0, err
+    assert out.decode().strip() == "verified"
+
+
+def test_callauth_call_refuses_keys_a_keypad_does_not_have(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "callauth", "call", "--from", "09012345678",
+                           "--to", "0120111222", "--dtmf", "12x3"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2 and "--dtmf" in done.stderr and "'x'" in done.stderr
