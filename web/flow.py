@@ -54,13 +54,18 @@ async def require_holder(request: web.Request) -> tuple[Session, Holder]:
     return session, holder
 
 
-async def start_challenge(request: web.Request, session: Session, holder: Holder) -> Challenge:
-    """A new challenge for this session (its older pending one is cancelled by the store)."""
+async def start_challenge(
+    request: web.Request, session: Session, holder: Holder, *, reissue: bool = False
+) -> Challenge | None:
+    """A new challenge for this session (its older pending one ends in the same unit of
+    work); with ``reissue``, None once the login's new numbers are used up."""
     assert holder.phone_e164 is not None
     ref = session_ref(session)
-    challenge = await request.app[SERVICE].start_challenge(holder.id, holder.phone_e164, ref)
-    session[LOGIN_HOLDER] = holder.id
-    session[CHALLENGE] = challenge.id
+    service = request.app[SERVICE]
+    challenge = await service.start_challenge(holder.id, holder.phone_e164, ref, reissue=reissue)
+    if challenge is not None:
+        session[LOGIN_HOLDER] = holder.id
+        session[CHALLENGE] = challenge.id
     return challenge
 
 

@@ -86,8 +86,8 @@ async def _stream(
         await _next_event(response, queue, wait)
 
 
-#: What the browser was last told: (state, hint message).
-_Sent = tuple[str, str | None]
+#: What the browser was last told: (state, hint message, keypad code).
+_Sent = tuple[str, str | None, str | None]
 
 
 async def _update(
@@ -100,8 +100,8 @@ async def _update(
     if challenge is None:
         return sent, None
     payload = status_payload(challenge, store.clock(), challenge.hint)
-    if sent != (payload["state"], payload["hint"]):
-        sent = (payload["state"], payload["hint"])
+    if sent != (payload["state"], payload["hint"], payload["code"]):
+        sent = (payload["state"], payload["hint"], payload["code"])
         await _send(response, payload)
     if payload["state"] != "pending":
         return sent, None

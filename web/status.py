@@ -6,7 +6,7 @@ from typing import Any
 
 from db.models import Challenge, ChallengeState
 from ivr import phone_policy
-from web.hints import HINT_MESSAGES
+from web.hints import ENDED_MESSAGES, HINT_MESSAGES
 
 
 def status_payload(challenge: Challenge, now: int, hint_kind: str | None) -> dict[str, Any]:
@@ -22,4 +22,9 @@ def status_payload(challenge: Challenge, now: int, hint_kind: str | None) -> dic
         "expires_in": max(0, challenge.expires_at - now) if pending else 0,
         "hint": HINT_MESSAGES.get(hint_kind or ""),
         "hint_kind": hint_kind,
+        # The digits to key on the phone, or None when the number alone names the login.
+        "code": challenge.code if pending else None,
+        # Why the login ended without a call (another login started or was verified).
+        "ended_by": challenge.ended_by.value if challenge.ended_by else None,
+        "notice": ENDED_MESSAGES.get(challenge.ended_by) if challenge.ended_by else None,
     }

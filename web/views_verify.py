@@ -69,11 +69,19 @@ async def reissue(request: web.Request) -> web.Response:
     if challenge.state in _DONE:
         raise web.HTTPFound("/mypage")
     store = request.app[STORE]
+    if challenge.visible_state(store.clock()) is ChallengeState.CANCELLED:
+        # Ended by another login of the holder: only the password starts a new one.
+        raise web.HTTPFound("/login")
     holder = await store.holder(challenge.holder_id)
     if holder is None or not has_usable_phone(request, holder):
         raise web.HTTPFound("/login")
     session = await get_session(request)
-    fresh = await start_challenge(request, session, holder)
+    fresh = await start_challenge(request, session, holder, reissue=True)
+    if fresh is None:  # this login has had its new numbers: the password again
+        await store.audit(holder.id, "challenge_reissue_refused", f"challenge {challenge.id}",
+                          client_address(request))  # fmt: skip
+        session.invalidate()
+        raise web.HTTPFound("/login?reissue_limit=1")
     await store.audit(
         holder.id, "challenge_reissued", f"challenge {fresh.id}", client_address(request)
     )

@@ -44,13 +44,21 @@
       deadline = Date.now() + status.expires_in * 1000;
       el("hint").textContent = status.hint || "";
       el("hint").hidden = !status.hint;
+      el("code").textContent = status.code || "";
+      el("code-box").hidden = !status.code;
       tick();
       return;
     }
     stop();  /* expired or cancelled */
     el("countdown-line").hidden = true;
     el("hint").hidden = true;
-    el("expired-box").hidden = false;
+    el("code-box").hidden = true;
+    if (status.notice) {  /* another login of this account started or was verified */
+      el("ended-notice").textContent = status.notice;
+      el("ended-box").hidden = false;
+    } else {
+      el("expired-box").hidden = false;
+    }
   }
 
   function poll() {
