@@ -19,17 +19,20 @@ _UNIQUEIDS = itertools.count(1)
 
 
 async def place_call(
-    client: Client, caller: str, dialled: str, presentation: str = "allowed"
-) -> str:
+    client: Client, caller: str, dialled: str, presentation: str = "allowed",
+    code: str | None = None,
+) -> str:  # fmt: skip
     """A call the way Asterisk hands it to FastAGI (trusted trunk), through the service."""
-    return await call_through_service(client, caller, dialled, presentation)
+    return await call_through_service(client, caller, dialled, presentation, code)
 
 
 async def verified_login(client: Client, login_id: str, caller: str) -> None:
     """Password, then the call from ``caller``, then My Page."""
     assert await login(client, login_id, PASSWORD) == (302, "/verify")
-    number = (await (await client.get("/verify/status")).json())["auth_number"]
-    assert await place_call(client, caller, number) == "verified"
+    status = await (await client.get("/verify/status")).json()
+    assert (
+        await place_call(client, caller, status["auth_number"], code=status["code"]) == "verified"
+    )
     assert (await client.get("/mypage")).status == 200
 
 

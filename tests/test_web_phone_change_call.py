@@ -247,3 +247,22 @@ async def _next_message(stream: Any) -> dict[str, Any]:
         assert line, "stream ended"
         if line.startswith(b"data: "):
             return dict(json.loads(line[6:]))
+
+
+async def test_a_change_whose_page_shows_a_code_completes_only_with_that_code(
+    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    config = Config(db=str(tmp_path / "callauth.db"), code_mode="always")
+    client = await aiohttp_client(create_app(config, clock=clock))
+    await seed_with_contracts(client)
+    await verified_login(client, "yamada", OLD)
+    change_id = await awaiting_call(client)
+    status = await change_status(client, change_id)
+    assert status["code"] and len(status["code"]) == 4
+    html = await (await client.get(f"/mypage/changes/{change_id}/call")).text()
+    assert f'id="code">{status["code"]}<' in html
+    wrong = "0000" if status["code"] != "0000" else "1111"
+    assert await place_call(client, NEW, status["auth_number"], code=wrong) == "not_matched"
+    assert await registered_phone(client) == "+819012345678"
+    assert await place_call(client, NEW, status["auth_number"], code=status["code"]) == "verified"
+    assert await registered_phone(client) == "+818098765432"

@@ -79,11 +79,20 @@ async def login(client: TestClient, login_id: str, password: str) -> tuple[int, 
 
 
 async def call_through_service(
-    client: TestClient, caller: str, dialled: str, presentation: str = "allowed"
+    client: TestClient,
+    caller: str,
+    dialled: str,
+    presentation: str = "allowed",
+    code: str | None = None,
 ) -> str:
     """A call over a trusted PJSIP trunk as the simulated Asterisk presents it (its header
-    block, CALLERID(num-pres)), decided by the app's service without a socket."""
+    block, CALLERID(num-pres)), decided by the app's service without a socket; ``code`` is
+    keyed when the service asks for one (as the FastAGI handler would pass it on)."""
     spec = call_spec(caller, dialled, presentation=presentation, channel_type="PJSIP")
     env = parse_header(header_block(spec, "127.0.0.1", FASTAGI_PORT))
     call = AgiCall(env, spec.num_pres, "127.0.0.1")
-    return (await client.app[SERVICE].handle_call(call)).outcome.value
+    service = client.app[SERVICE]
+    decision = await service.handle_call(call)
+    if decision.asks_code and code is not None:
+        decision = await service.key_code(call, decision, code)
+    return decision.outcome.value

@@ -53,7 +53,7 @@
     el("countdown-line").hidden = true;
     el("hint").hidden = true;
     el("code-box").hidden = true;
-    if (status.notice) {  /* another login of this account started or was verified */
+    if (status.notice && el("ended-box")) {  /* another login started or was verified */
       el("ended-notice").textContent = status.notice;
       el("ended-box").hidden = false;
     } else {
