@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from argon2 import PasswordHasher
 
+from db.challenge_units import NewChallenge
 from db.models import NewHolder
 from db.store import Store, system_clock
 from ivr import phone_policy
@@ -115,5 +116,7 @@ async def _challenge(
     store: Store, index: int, pool: tuple[str, ...], rng: random.Random, ttl: int
 ) -> str:
     number = rng.choice(pool)
-    await store.create_challenge(index + 1, f"bench-{index}", phone_of(index), number, ttl)
+    new = NewChallenge(index + 1, f"bench-{index}", phone_of(index), ttl)
+    # One fresh login per phone: the number is the pool's, as the service would draw it.
+    await store.create_challenge(new, lambda shown: (number, None, {}), history=ttl, max_live=2)
     return number
