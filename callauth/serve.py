@@ -42,10 +42,13 @@ async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[keys.CONFIG]
     server = await start_fastagi(app[keys.SERVICE], config)
     print(f"FastAGI: agi://{config.agi}/auth", flush=True)
+    collector = server.collector()
+    app[keys.METRICS].registry.register(collector)
     try:
         yield
     finally:
         await server.close()
+        app[keys.METRICS].registry.unregister(collector)
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:

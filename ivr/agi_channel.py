@@ -109,8 +109,11 @@ class AgiChannel(fast_agi.Request):
             await self.writer.drain()
         except (ConnectionError, OSError) as exc:
             raise CallHungUp(f"connection lost sending {command.split()[0]}") from exc
+        # Timed from the command, not per line: a peer trickling "100 Trying" or HANGUP
+        # lines cannot stretch the wait for the reply.
+        deadline = asyncio.get_running_loop().time() + self.command_timeout + allowance
         while True:
-            line = await self._read_line(command, self.command_timeout + allowance)
+            line = await self._read_line(command, deadline)
             if line == "HANGUP":
                 # Asterisk's notice that the channel hung up; the real reply follows.
                 self.hung_up = True
@@ -132,17 +135,19 @@ class AgiChannel(fast_agi.Request):
 
     async def _skip_usage(self, command: str) -> None:
         """``520-Invalid command syntax…`` is followed by usage lines up to ``520 …``."""
-        while not (await self._read_line(command, self.command_timeout)).startswith("520 "):
+        deadline = asyncio.get_running_loop().time() + self.command_timeout
+        while not (await self._read_line(command, deadline)).startswith("520 "):
             pass
 
-    async def _read_line(self, command: str, seconds: float) -> str:
+    async def _read_line(self, command: str, deadline: float) -> str:
+        """One line, read before ``deadline`` (the event loop's clock)."""
         name = command.split()[0] if command else "?"
         try:
             # asyncio.timeout, not wait_for: 3.11's wait_for wraps each read in a new task.
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout_at(deadline):
                 raw = await self.reader.readline()
         except TimeoutError as exc:
-            raise CallHungUp(f"{name}: no reply within {seconds}s") from exc
+            raise CallHungUp(f"{name}: no reply in time") from exc
         except ValueError as exc:  # the line overran the stream limit
             raise AgiProtocolError(f"{name}: reply line too long") from exc
         except (ConnectionError, OSError) as exc:

@@ -16,12 +16,16 @@ from panoramisk import fast_agi
 
 from ivr.agi_channel import AgiChannel
 from ivr.agi_handlers import ROUTES, Route
+from ivr.agi_stats import AgiCollector, AgiStats
 from ivr.config import Config
 from ivr.service import VerificationService
 
 logger = logging.getLogger(__name__)
 
 _KEY = re.compile(r"\w+")
+#: At most one "over the connection cap" line per this many seconds: a flood must not
+#: become a flood of log lines.
+REFUSAL_LOG_EVERY = 10.0
 
 
 class BadHeader(Exception):
@@ -58,6 +62,9 @@ class FastAgiServer(fast_agi.Application):
             self.add_route(script, route)
         self._server: asyncio.Server | None = None
         self._calls: set[asyncio.Task[None]] = set()
+        self.stats = AgiStats()
+        self._refusals_unlogged = 0
+        self._next_refusal_log = 0.0
 
     async def start(self, host: str, port: int) -> None:
         # The stream limit bounds the header block (and any one reply line).
@@ -74,6 +81,10 @@ class FastAgiServer(fast_agi.Application):
     def running_calls(self) -> int:
         return len(self._calls)
 
+    def collector(self) -> AgiCollector:
+        """Its metrics, for ``registry.register``."""
+        return AgiCollector(self.stats, lambda: self.running_calls)
+
     async def close(self) -> None:
         """Stop accepting, cancel the calls in progress and wait for them to end."""
         if self._server is not None:
@@ -87,16 +98,27 @@ class FastAgiServer(fast_agi.Application):
             self._server = None
 
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
+        if len(self._calls) >= self.config.agi_max_connections:
+            self._refuse(writer, peer)
+            return
         task = asyncio.current_task()
         assert task is not None
         self._calls.add(task)
-        peername = writer.get_extra_info("peername")
-        peer = str(peername[0]) if peername else ""
+        # The whole call, header included: no trickle of lines outlasts it.
+        bound = asyncio.timeout(self.config.agi_call_deadline)
         try:
-            await self._serve(reader, writer, peer)
+            async with bound:
+                await self._serve(reader, writer, peer)
         except Exception:
-            # The one place a traceback is logged: one connection failed, the rest go on.
-            logger.exception("FastAGI connection from %s failed", peer)
+            if bound.expired():
+                self.stats.deadline_exceeded += 1
+                logger.warning("FastAGI call from %s still running at the %ss deadline; closing",
+                               peer, self.config.agi_call_deadline)  # fmt: skip
+            else:
+                # The one place a traceback is logged: one connection failed, the rest go on.
+                logger.exception("FastAGI connection from %s failed", peer)
         finally:
             self._calls.discard(task)
             writer.close()
@@ -104,6 +126,19 @@ class FastAgiServer(fast_agi.Application):
                 await writer.wait_closed()
             except (ConnectionError, OSError):
                 pass
+
+    def _refuse(self, writer: asyncio.StreamWriter, peer: str) -> None:
+        self.stats.refused_over_cap += 1
+        self._refusals_unlogged += 1
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_refusal_log:
+            logger.warning(
+                "FastAGI: %d connections open (agi_max_connections); closed %d new one(s),"
+                " the last from %s", len(self._calls), self._refusals_unlogged, peer,
+            )  # fmt: skip
+            self._refusals_unlogged = 0
+            self._next_refusal_log = now + REFUSAL_LOG_EVERY
+        writer.transport.abort()  # at once: no lingering close for a flood
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str

@@ -48,6 +48,17 @@ async def test_healthz_and_metrics_report_the_ami_link(
         await ami.stop()
 
 
+async def test_metrics_carry_the_fastagi_connections_and_bounds(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    config = Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0))
+    client = await aiohttp_client(build_app(config))
+    text = await (await client.get("/metrics")).text()
+    assert "callauth_fastagi_connections 0.0" in text
+    assert "callauth_fastagi_refused_total 0.0" in text
+    assert "callauth_fastagi_deadline_exceeded_total 0.0" in text
+
+
 async def test_without_ami_the_pbx_link_is_reported_off(
     tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
