@@ -18,6 +18,7 @@ from db.models import ChallengeState
 from db.store import Store
 from ivr.config import Config, ConfigError
 from tests.agi_support import add_holder, call, dialled, fastagi, start_challenge
+from tests.store_support import create_on
 
 SECRET = "s3cret-from-the-dialplan-0123456789"
 RUN_TIMEOUT = 30.0
@@ -126,9 +127,7 @@ async def test_classic_agi_needs_no_secret_since_asterisk_starts_it(
     store = await Store.open(db_path)
     try:
         holder = await add_holder(store)
-        challenge = await store.create_challenge(
-            holder.id, "s1", "+819012345678", "+81312345678", 120
-        )
+        challenge = await create_on(store, holder.id, "s1", "+819012345678", "+81312345678", 120)
     finally:
         await store.close()
     config = write_config(tmp_path / "callauth.toml", f'agi_secret = "{SECRET}"\n')
