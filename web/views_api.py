@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr import phone_policy
+from web.json_body import BadBody, read_json
 from web.keys import API_LIMIT, CONFIG
 
 MAX_NUMBER_LENGTH = 64
@@ -34,12 +35,9 @@ async def validate_phone(request: web.Request) -> web.Response:
             headers={"Retry-After": str(wait)},
         )
     try:
-        body: Any = await request.json()
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-        return _bad_request(
-            'リクエストの形式が正しくありません。JSON で {"number": "電話番号"} を送ってください。',
-            'Malformed request: send JSON {"number": "<phone number>"}.',
-        )
+        body: Any = await read_json(request)  # size and nesting bounded before parsing
+    except BadBody as exc:
+        return _bad_request(exc.message, exc.message_en)
     number = body.get("number") if isinstance(body, dict) else None
     if not isinstance(number, str):
         return _bad_request(
