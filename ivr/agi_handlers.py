@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
 from ivr.dialplan import AUTH_SCRIPT, NORMAL_CLEARING, REJECT_CAUSE, RESULT_VARIABLE, Outcome
@@ -55,12 +56,12 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         # Everything else (number, dialled, octet presentation, context) is in the header.
         num_pres = await channel.get_variable("CALLERID(num-pres)")
         call = AgiCall(dict(channel.headers), num_pres, channel.peer)
-        decision = await _decide(service, call)
+        decision = await decide_call(service, call)
         answered = False
         if decision.asks_code:  # the number alone does not name the login: ask for the code
             await channel.answer()
             answered = True
-            decision = await _ask_code(channel, service, call, decision)
+            decision = await ask_code(channel, service, call, decision)
         outcome = decision.outcome
         # Still allowed on a dead channel, so the dialplan's h extension sees it too.
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
@@ -72,7 +73,7 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
 
 
-async def _decide(service: VerificationService, call: AgiCall) -> Decision:
+async def decide_call(service: VerificationService, call: AgiCall) -> Decision:
     try:
         return await service.handle_call(call)
     except Exception:
@@ -82,8 +83,16 @@ async def _decide(service: VerificationService, call: AgiCall) -> Decision:
         return Decision(Outcome.ERROR, "service_error")
 
 
-async def _ask_code(
-    channel: AgiChannel, service: VerificationService, call: AgiCall, decision: Decision
+class Keypad(Protocol):
+    """What asking for the code needs of a channel (FastAGI's, or the classic script's)."""
+
+    @property
+    def uniqueid(self) -> str: ...
+    async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> KeypadInput: ...
+
+
+async def ask_code(
+    channel: Keypad, service: VerificationService, call: AgiCall, decision: Decision
 ) -> Decision:
     """Up to ``code_tries`` prompts for the keypad code; each keyed code is decided at once.
 

@@ -22,10 +22,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from asterisk.agi import AGI, AGIAppError, AGIHangup
+from asterisk.agi import AGI, AGIAppError, AGIHangup, AGIUnknownError
 
 from db.store import Store
-from ivr.agi_handlers import PROMPTS, reject_cause
+from ivr.agi_channel import CallHungUp, KeypadInput
+from ivr.agi_handlers import PROMPTS, ask_code, decide_call, reject_cause
 from ivr.config import Config, ConfigError, load_file
 from ivr.dialplan import RESULT_VARIABLE, Outcome
 from ivr.service import AgiCall, VerificationService
@@ -44,15 +45,40 @@ class ClassicAgi(AGI):  # type: ignore[misc]
             raise AGIHangup("end of AGI input") from exc
 
 
-async def decide(config: Config, call: AgiCall) -> Outcome:
-    """Open the store, decide and log the call, close the store."""
+class ClassicKeypad:
+    """``GET DATA`` over pyst2, as :func:`ivr.agi_handlers.ask_code` asks it of a channel."""
+
+    def __init__(self, agi: AGI) -> None:
+        self.agi = agi
+
+    @property
+    def uniqueid(self) -> str:
+        return str(self.agi.env.get("agi_uniqueid", ""))
+
+    async def get_data(self, prompt: str, timeout_ms: int, max_digits: int) -> KeypadInput:
+        try:
+            keyed = self.agi.get_data(prompt, timeout_ms, max_digits)
+        except AGIAppError:  # result=-1: a missing prompt or a hang-up; the next one tells
+            return KeypadInput("", timed_out=False, failed=True)
+        except AGIHangup as exc:
+            raise CallHungUp(str(exc)) from exc
+        except AGIUnknownError as exc:  # 511: the channel is dead
+            raise CallHungUp(f"GET DATA: {exc}") from exc
+        return KeypadInput(str(keyed or ""), timed_out=False, failed=False)
+
+
+async def decide(agi: AGI, config: Config, call: AgiCall) -> tuple[Outcome, bool]:
+    """Open the store, decide and log the call (asking for the keypad code where the page
+    shows one), close the store; (outcome, whether the call was answered)."""
     store = await Store.open(config.db)
     try:
-        return (await VerificationService(store, config).handle_call(call)).outcome
-    except Exception:
-        logger.error("call %s: verification failed", call.env.get("agi_uniqueid", ""),
-                     exc_info=True)  # fmt: skip
-        return Outcome.ERROR
+        service = VerificationService(store, config)
+        decision = await decide_call(service, call)
+        if not decision.asks_code:
+            return decision.outcome, False
+        agi.answer()
+        decision = await ask_code(ClassicKeypad(agi), service, call, decision)
+        return decision.outcome, True
     finally:
         await store.close()
 
@@ -65,14 +91,21 @@ def run(agi: AGI, config: Config) -> Outcome | None:
     config = dataclasses.replace(config, agi_secret="")
     try:
         num_pres = agi.get_variable("CALLERID(num-pres)")
-        outcome = asyncio.run(decide(config, AgiCall(dict(agi.env), num_pres, LOCAL_PEER)))
+        call = AgiCall(dict(agi.env), num_pres, LOCAL_PEER)
+        try:
+            outcome, answered = asyncio.run(decide(agi, config, call))
+        except (CallHungUp, AGIHangup):
+            raise
+        except Exception as exc:  # the store cannot be opened, say: the caller still hears it
+            logger.error("call %s: verification failed: %s", uniqueid, exc)
+            outcome, answered = Outcome.ERROR, False
         agi.set_variable(RESULT_VARIABLE, outcome.value)
-        if config.call_mode == "announce":
-            _announce(agi, outcome)
+        if answered or config.call_mode == "announce":
+            _announce(agi, outcome, answered=answered)
         else:
             _reject(agi, outcome)
         return outcome
-    except AGIHangup as exc:
+    except (AGIHangup, CallHungUp) as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
         return None
 
@@ -87,8 +120,9 @@ def _reject(agi: AGI, outcome: Outcome) -> None:
                 agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
 
 
-def _announce(agi: AGI, outcome: Outcome) -> None:
-    agi.answer()
+def _announce(agi: AGI, outcome: Outcome, *, answered: bool = False) -> None:
+    if not answered:
+        agi.answer()
     try:
         agi.stream_file(PROMPTS[outcome])
     except AGIHangup:

@@ -9,6 +9,7 @@ the dialplan sets ``AGISIGHUP=no``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import re
 import sys
@@ -50,8 +51,10 @@ class ScriptRun:
         return self.channel.variables.get("CALLAUTH_RESULT")
 
 
-async def run_script(header: bytes, scenario: str, *args: str) -> ScriptRun:
-    channel = SimulatedChannel(SCENARIOS[scenario])
+async def run_script(
+    header: bytes, scenario: str, *args: str, dtmf: tuple[str, ...] = ()
+) -> ScriptRun:
+    channel = SimulatedChannel(dataclasses.replace(SCENARIOS[scenario], dtmf=dtmf))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ivr.agi_script", *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -179,3 +182,55 @@ async def test_a_bad_config_tells_the_dialplan_error(bad_config: Path) -> None:
     run = await run_script(header, "allowed", "--config", str(bad_config))
     assert run.returncode == 2 and run.outcome == "error"
     assert "call_mode" in run.stderr
+
+
+@pytest.fixture
+async def pending_with_code(db_path: str) -> Challenge:
+    """As ``pending``, but its page shows the keypad code 4821."""
+    store = await Store.open(db_path)
+    try:
+        holder = await add_holder(store)
+        return await create_on(store, holder.id, "s1", HOLDER_PHONE, "+81312345678", 120,
+                               code="4821")  # fmt: skip
+    finally:
+        await store.close()
+
+
+async def test_the_script_asks_for_the_code_and_verifies_with_it(
+    db_path: str, pending_with_code: Challenge, config_file: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(config_file),
+                           dtmf=("1111", "4821"))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.outcome == "verified" and run.channel.answered
+    assert [c for c in run.commands if c.startswith("GET DATA")] == [
+        "GET DATA callauth/enter_code 5000 4",
+        "GET DATA callauth/wrong_code 5000 4",
+    ]
+    assert run.channel.played[-1] == "callauth/verified"
+    assert await state_and_call(db_path, pending_with_code) == (
+        ChallengeState.VERIFIED, "verified/verified_with_code/127.0.0.1",
+    )  # fmt: skip
+
+
+async def test_the_script_verifies_nothing_on_wrong_codes(
+    db_path: str, pending_with_code: Challenge, config_file: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(config_file),
+                           dtmf=("1111", "2222", "3333"))  # fmt: skip
+    assert run.outcome == "not_matched"
+    assert await state_and_call(db_path, pending_with_code) == (
+        ChallengeState.PENDING, "not_matched/wrong_code/127.0.0.1",
+    )  # fmt: skip
+
+
+async def test_a_database_the_script_cannot_open_tells_the_dialplan_error(
+    tmp_path: Path, config_file: Path
+) -> None:
+    header = classic_header("fastagi-allowed.txt")
+    missing = str(tmp_path / "no-such-folder" / "callauth.db")
+    run = await run_script(header, "allowed", "--db", missing, "--config", str(config_file))
+    assert run.returncode == 0 and run.outcome == "error"
+    assert "Traceback" not in run.stderr and "verification failed" in run.stderr
