@@ -93,7 +93,12 @@ class Config:
     #: Requests per minute one client address may make to the JSON API (/api/…).
     api_rate_limit: int = 120
     session_max_age: int = 1800
-    cookie_secure: bool = False
+    #: Secure cookies: "auto" (unless the site is bound to loopback, or behind a proxy the
+    #: trusted_proxy_header says served https), "true" or "false". Normalised to one word.
+    cookie_secure: str | bool = "auto"
+    #: A header the TLS proxy in front sets on every request (e.g. "X-Forwarded-Proto");
+    #: "" = none: forwarded headers are then never believed.
+    trusted_proxy_header: str = ""
     #: Bounds on what a FastAGI peer may do before it is dropped.
     agi_header_timeout: float = 5.0
     agi_header_max_bytes: int = 16384
@@ -174,6 +179,7 @@ class Config:
             raise ConfigError("password_queue: must be 0 or more")
         if self.secret_key and len(self.secret_key) < 32:
             raise ConfigError("secret_key: use at least 32 random characters")
+        object.__setattr__(self, "cookie_secure", _secure_word(self.cookie_secure))
         if self.ami_enabled and not self.ami_secret:
             raise ConfigError("ami_secret: needed when ami_enabled is true")
         try:
@@ -214,6 +220,15 @@ class Config:
         if not found or sum(u.share for u in found) != 100:
             raise ConfigError("underwriters: the shares must add up to 100")
         return tuple(found)
+
+
+def _secure_word(value: str | bool) -> str:
+    word = str(value).strip().lower()
+    word = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false",
+            "off": "false"}.get(word, word)  # fmt: skip
+    if word not in ("auto", "true", "false"):
+        raise ConfigError(f"cookie_secure: expected auto, true or false, got {value!r}")
+    return word
 
 
 @dataclass(frozen=True)

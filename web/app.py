@@ -22,6 +22,7 @@ from ivr.config import Config
 from ivr.pbx_state import PbxCollector, PbxState
 from ivr.service import VerificationService
 from web import filters, passwords
+from web.cookie_policy import secure_cookie_middleware
 from web.csrf import csrf_middleware
 from web.enforcement import Enforcement
 from web.errors import error_middleware
@@ -53,7 +54,8 @@ CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 
 
 def create_app(config: Config, *, clock: Clock = system_clock) -> web.Application:
     """The site for ``config``; ``clock`` (epoch seconds) is replaceable for tests."""
-    app = web.Application(middlewares=[error_middleware])
+    # Outermost: cookie_secure "auto" decides per request, once every cookie is set.
+    app = web.Application(middlewares=[secure_cookie_middleware, error_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
     app[THROTTLE] = LoginThrottle(config.login_limit, config.login_window, clock)
@@ -64,7 +66,7 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app[SSE_TASKS] = set()
     # Order matters: errors outermost, then sessions, then CSRF (which reads the session).
     aiohttp_session.setup(
-        app, StoreStorage(max_age=config.session_max_age, secure=config.cookie_secure)
+        app, StoreStorage(max_age=config.session_max_age, secure=config.cookie_secure == "true")
     )
     app.middlewares.append(csrf_middleware)
     env = aiohttp_jinja2.setup(
