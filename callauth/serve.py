@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from callauth import demo
+from callauth import demo, mailer
 from ivr.agi_server import start_fastagi
 from ivr.ami import start_ami
 from ivr.config import Config
@@ -28,6 +30,7 @@ def build_app(config: Config) -> web.Application:
         app.cleanup_ctx.append(_demo_ctx)
     app.cleanup_ctx.append(_fastagi_ctx)
     app.cleanup_ctx.append(_ami_ctx)
+    app.cleanup_ctx.append(_mail_ctx)
     return app
 
 
@@ -58,6 +61,25 @@ async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         if client is not None:
             await client.stop()
+
+
+async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    if not config.mail_enabled:
+        print("Mail: off (mail_enabled = false)", flush=True)
+        yield
+        return
+    sender = mailer.Mailer(
+        app[keys.OUTBOX], config, app[keys.STORE].clock, mailer.transport_for(config)
+    )
+    print(f"Mail: {sender.transport.describe()}", flush=True)
+    task = asyncio.create_task(sender.run(), name="callauth-mailer")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def run(config: Config) -> None:

@@ -16,6 +16,7 @@ import aiohttp_session
 import jinja2
 from aiohttp import web
 
+from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
 from ivr.config import Config
@@ -31,6 +32,7 @@ from web.keys import (
     CLOCK,
     CONFIG,
     METRICS,
+    OUTBOX,
     PBX,
     PROFILES,
     SERVICE,
@@ -101,6 +103,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     app[SERVICE] = VerificationService(store, config)
     app[PROFILES] = Profiles(store)
+    app[OUTBOX] = Outbox(store)
     await passwords.warm_up()
     try:
         yield

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store
 from ivr.config import Config
@@ -23,6 +24,8 @@ THROTTLE = web.AppKey("THROTTLE", LoginThrottle)
 API_LIMIT = web.AppKey("API_LIMIT", RateLimit)
 METRICS = web.AppKey("METRICS", Metrics)
 PROFILES = web.AppKey("PROFILES", Profiles)
+#: Mails waiting to be sent; the composition root's mailer drains it.
+OUTBOX = web.AppKey("OUTBOX", Outbox)
 #: What AMI tells of the PBX; the composition root's AMI client writes it.
 PBX = web.AppKey("PBX", PbxState)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
