@@ -198,15 +198,6 @@ class Config:
     def public_url(self) -> str:
         """Where holders reach the site, without a trailing slash (for links in mails)."""
         return (self.site_url or f"http://{self.http}").rstrip("/")
-        if "@" not in self.mail_from or "\n" in self.mail_from or "\r" in self.mail_from:
-            raise ConfigError(f"mail_from: expected 'Name <address>', got {self.mail_from!r}")
-        if self.site_url and not self.site_url.startswith(("http://", "https://")):
-            raise ConfigError(f"site_url: expected http(s)://HOST[:PORT], got {self.site_url!r}")
-
-    @property
-    def public_url(self) -> str:
-        """Where holders reach the site, without a trailing slash (for links in mails)."""
-        return (self.site_url or f"http://{self.http}").rstrip("/")
 
     @property
     def auth_numbers_e164(self) -> tuple[str, ...]:
