@@ -40,14 +40,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None) -> None:
         self.http = f"127.0.0.1:{free_port()}"
         self.agi = f"127.0.0.1:{free_port()}"
         self.log = open(tmp / "serve.log", "w+", encoding="utf-8")
         self.process = subprocess.Popen(
             [*CALLAUTH, "serve", "--demo", "--db", str(tmp / "demo.db"),
              "--http", self.http, "--agi", self.agi],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp,
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp, env={**os.environ, **(env or {})},
         )  # fmt: skip
         self._wait_listening()
 
@@ -116,3 +116,10 @@ def log_in(page: Page, server: Server, login_id: str = "demo", password: str = "
     href = page.get_attribute("a[href^='tel:']", "href")
     assert href is not None
     return re.sub(r"\D", "", href)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Where CALLAUTH_SCREENSHOTS names a folder, keep the page as people see it there."""
+    folder = os.environ.get("CALLAUTH_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -49,7 +49,10 @@
       tick();
       return;
     }
-    stop();  /* expired or cancelled */
+    stop();  /* expired or cancelled: the number is dead, do not offer it for a tap */
+    el("lead").hidden = true;
+    el("call-box").hidden = true;
+    el("guidance").hidden = true;
     el("countdown-line").hidden = true;
     el("hint").hidden = true;
     el("code-box").hidden = true;
