@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from callauth import sample_secrets
 from ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
@@ -89,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"callauth: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
+        if (refused := sample_secrets.refusal(config)) is not None:
+            print(f"callauth: cannot start: {refused}", file=sys.stderr)
+            return 2
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",

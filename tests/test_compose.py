@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from callauth.sample_secrets import refusal
 from ivr.agi_handlers import PROMPTS
 from ivr.config import Address, Config, load
 from tests.asterisk_conf import CONF, globals_of, read_sections, sections_named, substitute
@@ -23,10 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 _DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
+_REQUIRED = re.compile(r"\$\{(\w+):\?([^}]*)\}")
+#: What the admin must set (compose stops with the message otherwise), as if they had.
+ADMIN_SET = {"CALLAUTH_AMI_SECRET": "a-long-random-secret-the-admin-chose"}
 
 
 def resolve(text: str) -> str:
-    """``${VAR:-default}`` as compose resolves it with VAR unset."""
+    """``${VAR:-default}`` as compose resolves it with VAR unset; ``${VAR:?message}`` as
+    it resolves it once the admin has set VAR (only the variables in ADMIN_SET)."""
+    text = _REQUIRED.sub(lambda m: ADMIN_SET[m[1]], text)
     assert "$" not in _DEFAULTED.sub("", text), f"a variable without a default in {text!r}"
     return _DEFAULTED.sub(lambda m: m[2], text)
 
@@ -102,7 +109,11 @@ def test_ami_settings_match_manager_conf() -> None:
     assert Address(general.get("bindaddr") or "", int(general.get("port") or 0)) == config.ami
     user = sections_named(sections, config.ami_user)
     assert user, f"manager.conf has no user [{config.ami_user}]"
-    assert user[0].get("secret") == config.ami_secret  # the default; change both together
+    # No usable secret ships: compose has none, manager.conf a placeholder serve refuses.
+    assert config.ami_secret == ADMIN_SET["CALLAUTH_AMI_SECRET"]
+    shipped = user[0].get("secret") or ""
+    assert refusal(replace(config, ami_secret=shipped)) is not None
+    assert refusal(config) is None
     assert f"{config.ami.host}/255.255.255.255" in user[0].all("permit")
 
 
@@ -124,3 +135,8 @@ def test_dockerfile_builds_callauth_and_runs_what_compose_runs() -> None:
 def test_the_image_holds_every_package(package: str) -> None:
     copied = {shlex.split(v)[0] for k, v in dockerfile() if k == "COPY"}
     assert package in copied
+
+
+def test_the_ami_secret_has_no_default_in_compose() -> None:
+    value = str(SERVICES["callauth"]["environment"]["CALLAUTH_AMI_SECRET"])
+    assert _REQUIRED.fullmatch(value), f"compose must require CALLAUTH_AMI_SECRET, not {value!r}"
