@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from callauth import demo, mailer
+from callauth.preflight import check_ports_free, listeners
 from ivr.agi_server import start_fastagi
 from ivr.ami import start_ami
 from ivr.config import Config
@@ -83,6 +84,8 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def run(config: Config) -> None:
+    # A port in use must not cost a created and migrated database: check before opening it.
+    check_ports_free(listeners(config))
     print(f"callauth: database {config.db}, call mode {config.call_mode}", flush=True)
     web.run_app(
         build_app(config),
