@@ -17,6 +17,7 @@ from db.store import CallerRows, Store
 from ivr import number_pool, phone_policy, presentation, trust
 from ivr.config import Config
 from ivr.dialplan import Outcome
+from ivr.notify import Notifier
 from ivr.verification import CallerRecord, CallFacts, Decision, decide, decide_code
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class VerificationService:
         self.store = store
         self.config = config
         self.phone_changes = PhoneChanges(store)
+        #: Mails the holder about a verified login / a completed phone change (queued only).
+        self.notifier = Notifier(store, config)
 
     def _choose(self, shown: Sequence[Challenge]) -> NumberChoice:
         """The number (and code) for a new challenge of a phone that was ``shown`` these
@@ -129,6 +132,10 @@ class VerificationService:
                 change.holder_id,
                 phone_policy.mask(change.old_phone_e164),
                 phone_policy.mask(change.new_phone_e164),
+            )
+            at = change.completed_at or self.store.clock()
+            await self.notifier.phone_changed(
+                change.holder_id, change.old_phone_e164, change.new_phone_e164, at
             )
 
     async def handle_call(self, call: AgiCall) -> Decision:
