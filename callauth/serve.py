@@ -13,8 +13,9 @@ from callauth import demo, mailer
 from callauth.preflight import check_ports_free, listeners
 from ivr.agi_server import start_fastagi
 from ivr.ami import start_ami
-from ivr.config import Config
+from ivr.config import Address, Config
 from web import keys
+from web.admin_app import ADMIN_PORT, create_admin_app
 from web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -27,12 +28,27 @@ def build_app(config: Config) -> web.Application:
     and closes last, after the FastAGI server has stopped taking calls.
     """
     app = create_app(config)
+    app.cleanup_ctx.append(_admin_ctx)
     if config.demo:
         app.cleanup_ctx.append(_demo_ctx)
     app.cleanup_ctx.append(_fastagi_ctx)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_mail_ctx)
     return app
+
+
+async def _admin_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The admin listener (/metrics, detailed health) on its own runner and port."""
+    config = app[keys.CONFIG]
+    runner = web.AppRunner(create_admin_app(app), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.admin.host, config.admin.port).start()
+        app[ADMIN_PORT] = port = int(runner.addresses[0][1])
+        print(f"Admin: http://{Address(config.admin.host, port)}/metrics", flush=True)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
