@@ -11,6 +11,7 @@ from aiohttp import web
 
 from callauth import demo, mailer
 from callauth.preflight import check_ports_free, listeners
+from ivr import number_pool
 from ivr.agi_server import start_fastagi
 from ivr.ami import start_ami
 from ivr.config import Address, Config
@@ -99,7 +100,28 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+def pool_warning(config: Config) -> str | None:
+    """Why the authentication-number pool is too small for the settings, if it is."""
+    have = len(set(config.auth_numbers_e164))
+    needed = number_pool.needed_pool_size(config.max_live_challenges, config.reissue_limit)
+    if have >= needed:
+        return None
+    hours = config.number_cooldown / 3600
+    fallback = (
+        "two logins of one phone will share a number and end 'ambiguous' (code_mode = never)"
+        if config.code_mode == "never"
+        else "logins of one phone will need keypad codes sooner (the call is answered)"
+    )
+    return (
+        f"auth_numbers: {have} number(s) for max_live_challenges = {config.max_live_challenges}"
+        f" and reissue_limit = {config.reissue_limit} within number_cooldown = {hours:g} h;"
+        f" {fallback}. {needed} numbers avoid it (asterisk-conf/README.md, 'How many numbers')"
+    )
+
+
 def run(config: Config) -> None:
+    if (warning := pool_warning(config)) is not None:
+        logger.warning("%s", warning)
     # A port in use must not cost a created and migrated database: check before opening it.
     check_ports_free(listeners(config))
     print(f"callauth: database {config.db}, call mode {config.call_mode}", flush=True)
