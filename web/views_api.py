@@ -6,6 +6,7 @@ Not cookie-authenticated and free of side effects, hence exempt from CSRF (see w
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,8 @@ from aiohttp import web
 from ivr import phone_policy
 from web.json_body import BadBody, read_json
 from web.keys import API_LIMIT, CONFIG
+
+logger = logging.getLogger(__name__)
 
 MAX_NUMBER_LENGTH = 64
 
@@ -36,7 +39,8 @@ async def validate_phone(request: web.Request) -> web.Response:
         )
     try:
         body: Any = await read_json(request)  # size and nesting bounded before parsing
-    except BadBody as exc:
+    except BadBody as exc:  # an input validation failure: one line, never the body itself
+        logger.info("api: bad body from %s: %s", request.remote, exc.message_en)
         return _bad_request(exc.message, exc.message_en)
     number = body.get("number") if isinstance(body, dict) else None
     if not isinstance(number, str):
