@@ -1,4 +1,4 @@
-"""The `callauth` command: `serve` and `call` (see DESIGN.md, "Public interface")."""
+"""The `callauth` command: `serve`, `call` and `holders` (see DESIGN.md, "Public interface")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from callauth import sample_secrets
+from callauth import holders, sample_secrets
 from ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
@@ -29,11 +29,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", metavar="HOST:PORT", help="web address (default 127.0.0.1:8080)")
     serve.add_argument(
         "--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)"
-    )
-    serve.add_argument(
-        "--admin",
-        metavar="HOST:PORT",
-        help="/metrics and detailed health (default 127.0.0.1:8081; never a public address)",
     )
     serve.add_argument("--demo", action="store_true", default=None, help="seed demo data if empty")
     serve.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -70,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     call.add_argument("--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)")
     call.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    holders.add_parser(commands)
     return parser  # fmt: skip
 
 
@@ -83,7 +79,7 @@ def _dtmf(value: str) -> tuple[str, ...]:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "admin", "demo")}
+    flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "demo")}
     return load_file(args.config, os.environ, flags)
 
 
@@ -112,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f" FastAGI {config.agi})", file=sys.stderr)  # fmt: skip
             return 2
         return 0
+    if args.command == "holders":
+        return holders.run(config, args)
     return asyncio.run(_call(config, args))
 
 

@@ -14,6 +14,7 @@ from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
 from web.app import create_app
 from web.keys import STORE
+from web.sessions import COOKIE_NAME
 
 Client = TestClient[Any, Any]
 
@@ -34,8 +35,9 @@ async def test_login_page_has_a_csrf_field_and_sets_a_safe_cookie(client: Client
     html = await response.text()
     assert csrf_of(html)
     assert 'name="login_id"' in html and 'name="password"' in html
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    (cookie,) = response.headers.getall("Set-Cookie")  # the form's CSRF cookie, no session
+    assert cookie.startswith("callauth_login_csrf=")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/login" in cookie
 
 
 @pytest.mark.parametrize("token", [None, "", "forged"])
@@ -61,8 +63,10 @@ async def test_wrong_password_and_unknown_login_id_look_the_same(client: Client)
 
 
 async def test_success_rotates_the_session_and_redirects_to_verify(client: Client) -> None:
-    await client.get("/login")
-    before = session_key(client)
+    # A session key fixed before the login (planted by someone else, or an earlier visit).
+    before = "F" * 43
+    await client.app[STORE].save_session(before, '{"session": {}}', 600)
+    client.session.cookie_jar.update_cookies({COOKIE_NAME: before}, client.make_url("/"))
     status, location = await login(client, "yamada", "correct horse")
     assert (status, location) == (302, "/verify")
     after = session_key(client)
@@ -140,5 +144,21 @@ async def test_secure_cookie_when_configured(
 ) -> None:
     config = Config(db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600)
     client = await aiohttp_client(create_app(config))
-    cookie = (await client.get("/login")).headers["Set-Cookie"]
-    assert "Secure" in cookie and "Max-Age=600" in cookie
+    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    page = await client.get("/login")
+    form_cookie = page.headers["Set-Cookie"]
+    assert "Secure" in form_cookie and "Max-Age=600" in form_cookie
+    # The client keeps Secure cookies off plain HTTP, as browsers do: send it by hand.
+    nonce = page.cookies["callauth_login_csrf"].value
+    response = await client.post(
+        "/login",
+        data={
+            "login_id": "yamada",
+            "password": "correct horse",
+            "csrf_token": csrf_of(await page.text()),
+        },
+        headers={"Cookie": f"callauth_login_csrf={nonce}"},
+        allow_redirects=False,
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(COOKIE_NAME) and "Secure" in cookie and "Max-Age=600" in cookie

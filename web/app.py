@@ -20,10 +20,9 @@ from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
 from ivr.config import Config
-from ivr.email_verification import EmailVerification
 from ivr.pbx_state import PbxCollector, PbxState
 from ivr.service import VerificationService
-from web import filters, passwords
+from web import filters
 from web.cookie_policy import secure_cookie_middleware
 from web.csrf import csrf_middleware
 from web.enforcement import Enforcement
@@ -32,7 +31,6 @@ from web.keys import (
     API_LIMIT,
     CLOCK,
     CONFIG,
-    EMAILS,
     METRICS,
     OUTBOX,
     PBX,
@@ -40,12 +38,12 @@ from web.keys import (
     SERVICE,
     SSE_TASKS,
     STORE,
-    THROTTLE,
 )
+from web.login_guards import login_guards_ctx
 from web.metrics import Metrics
 from web.routes import setup_routes
 from web.sessions import StoreStorage
-from web.throttle import LoginThrottle, RateLimit
+from web.throttle import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +60,6 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app = web.Application(middlewares=[secure_cookie_middleware, error_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
-    app[THROTTLE] = LoginThrottle(config.login_limit, config.login_window, clock)
     app[API_LIMIT] = RateLimit(config.api_rate_limit, 60, clock)
     app[METRICS] = Metrics()
     app[PBX] = PbxState()
@@ -85,6 +82,7 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     }
     setup_routes(app)
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(login_guards_ctx)
     app.cleanup_ctx.append(housekeeping_ctx)
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(_stop_event_streams)
@@ -106,8 +104,6 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE] = VerificationService(store, config)
     app[PROFILES] = Profiles(store)
     app[OUTBOX] = Outbox(store)
-    app[EMAILS] = EmailVerification(store, config, app[OUTBOX])
-    await passwords.warm_up()
     try:
         yield
     finally:

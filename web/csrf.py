@@ -1,5 +1,9 @@
 """CSRF protection: a per-session token, a hidden ``csrf_token`` field, checked on every POST.
 
+``POST /login`` is the one form posted before there is a session worth keeping: it is
+checked against a signed double-submit token instead (web/login_csrf.py), so an anonymous
+visit to the login page writes no session row.
+
 ``/api/`` is exempt: it neither reads nor trusts the session cookie and changes nothing
 (phone-number validation for the applicant form, used before anyone has an account), so a
 forged cross-site request gains nothing; a cross-site JSON POST also needs a CORS
@@ -17,6 +21,7 @@ from aiohttp.typedefs import Handler
 from aiohttp_session import get_session
 
 from web.errors import error_page
+from web.keys import LOGIN_CSRF
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +29,7 @@ FIELD = "csrf_token"
 _SESSION_KEY = "csrf"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXEMPT_PREFIX = "/api/"
+LOGIN_PATH = "/login"
 
 
 async def csrf_token(request: web.Request) -> str:
@@ -37,8 +43,10 @@ async def csrf_token(request: web.Request) -> str:
 
 
 async def _token_matches(request: web.Request) -> bool:
-    expected = (await get_session(request)).get(_SESSION_KEY)
     given = (await request.post()).get(FIELD)
+    if request.path == LOGIN_PATH:
+        return request.config_dict[LOGIN_CSRF].accepts(request, given)
+    expected = (await get_session(request)).get(_SESSION_KEY)
     if not isinstance(expected, str) or not isinstance(given, str):
         return False
     return hmac.compare_digest(expected.encode(), given.encode())

@@ -11,7 +11,9 @@ from prometheus_client.registry import Collector
 
 from ivr.dialplan import Outcome
 
-LOGIN_RESULTS = ("success", "failure", "throttled", "no_phone", "password_only")
+LOGIN_RESULTS = (
+    "success", "failure", "throttled", "locked", "busy", "no_phone", "password_only"
+)  # fmt: skip
 
 
 class _CallOutcomes(Collector):

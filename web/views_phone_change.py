@@ -16,13 +16,16 @@ from aiohttp_session import Session
 
 from db.models import Holder
 from db.phone_changes import ChangeState, PhoneChange
+from db.throttles import Verdict
 from web.csrf import csrf_token
 from web.errors import error_page
 from web.flow import client_address, require_holder, session_ref
 from web.keys import CONFIG, SERVICE, STORE, THROTTLE
-from web.passwords import verify_password
+from web.login_guards import password_ticket
+from web.passwords import PasswordPoolBusy
 from web.sse import stream_challenge
 from web.status import status_payload
+from web.views_auth import busy_page
 from web.views_contracts import PARTY_LABELS, find_contract
 
 logger = logging.getLogger(__name__)
@@ -61,14 +64,20 @@ async def confirm_submit(request: web.Request) -> web.Response:
     password = str((await request.post()).get("password", ""))[:MAX_FIELD]
     throttle = request.app[THROTTLE]
     address = client_address(request)
-    if throttle.wait(holder.login_id, address):
-        return _throttled(request)
-    if not await verify_password(holder.password_hash, password):
+    try:  # counted before it is checked, as at login (web/views_auth.py)
+        with await password_ticket(request.app, holder.login_id, address) as ticket:
+            attempt = await throttle.reserve(holder.login_id, address)
+            if attempt.verdict is not Verdict.CHECK:
+                return _throttled(request)
+            matched = await ticket.verify(holder.password_hash, password)
+    except PasswordPoolBusy:
+        return busy_page(request)
+    if not matched:
         await request.app[STORE].audit(holder.id, "phone_change_wrong_password", "", address)
-        if throttle.fail(holder.login_id, address):
+        if attempt.after_failure() is not None:
             return _throttled(request)
         return await _render_confirm(request, holder, change, WRONG_PASSWORD)
-    throttle.succeed(holder.login_id)
+    await throttle.succeed(holder.login_id, address)
     await request.app[SERVICE].start_phone_change(change)
     raise _to(change, "call")
 

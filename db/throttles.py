@@ -1,0 +1,263 @@
+"""Login throttles in the store: every attempt is counted before its password is checked.
+
+The policy (values from the configuration; defaults ``login_limit`` 5, ``login_window`` 900,
+``login_id_lock`` 100):
+
+1. **Per (login ID, client address)** — the stranger's own counter. The 5th attempt counted
+   sets a back-off of 30 s, doubling with each further one (60 s, 120 s, …) up to the window
+   (15 min), as django-otp's ThrottlingMixin does; an attempt inside the back-off is refused
+   without checking its password. The count starts over after a window with no attempt
+   once the back-off is over, and a success resets it.
+2. **Per client address across login IDs** — the same with 4 × the limit (20): one address
+   trying many IDs. A success gives back only its own attempt (one good password must not
+   unlock guessing at other IDs).
+3. **Per login ID across addresses**, consecutive failures (a success resets them; so does a
+   month without any attempt, unless the ID is locked). From 4 × the limit (20) on, the ID
+   is *slowed*: from an address that has never logged in to it, one check per 60 s, an
+   earlier attempt refused with the wait; from the holder's own address (one that logged in
+   to this ID within 180 days) it is not slowed at all. At ``login_id_lock`` (100, the
+   ceiling of NIST SP 800-63B 5.2.2) the ID is locked for every address until an operator
+   runs ``callauth holders unlock LOGIN_ID``; the holder's recovery path is the call centre.
+
+So a stranger's wrong passwords cost the holder nothing until the per-ID ceiling, and even
+then the holder's usual address keeps logging in until the hard lock at 100, which takes a
+stranger at least 80 minutes to reach.
+
+:meth:`Throttles.reserve` checks the counters and counts the attempt in one store
+transaction (one hop to the database thread, ``BEGIN IMMEDIATE``: no ``await`` between check
+and count, and other processes on the same file wait their turn), so N concurrent guesses
+get at most ``limit`` password checks per pair. State lives in ``login_throttles``
+(migration 0007): it survives a restart and is shared by every process on the store.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from dataclasses import dataclass
+
+from db.store import Store
+
+#: The first back-off, doubled with each further attempt.
+BASE_DELAY = 30
+#: One address may fail this many times more often than one (ID, address) pair.
+ADDRESS_FACTOR = 4
+#: From this many times the limit of consecutive failures on an ID, the ID is slowed …
+SLOW_FACTOR = 4
+#: … to one check per this many seconds from addresses that never logged in to it.
+SLOW_SPACING = 60
+#: An address that logged in to an ID this recently counts as the holder's own.
+KNOWN_FOR = 180 * 86400
+#: Consecutive failures on an unlocked ID are forgotten after this long without attempts.
+FORGET_AFTER = 30 * 86400
+
+_PAIR, _ADDRESS, _LOGIN = "pair", "address", "login"
+
+
+class Verdict(enum.Enum):
+    CHECK = "check"  # counted: go on and check the password
+    WAIT = "wait"  # refused for ``wait`` seconds; the password is not checked
+    LOCKED = "locked"  # refused until an operator unlocks the login ID
+
+
+@dataclass(frozen=True)
+class Attempt:
+    verdict: Verdict
+    #: WAIT: seconds until the next try. CHECK: the wait a failure of this attempt leaves.
+    wait: int = 0
+    #: CHECK: a failure of this attempt locks the login ID.
+    locks_on_failure: bool = False
+
+    def after_failure(self) -> Attempt | None:
+        """The refusal a failed check of this attempt turns into, or None."""
+        if self.locks_on_failure:
+            return Attempt(Verdict.LOCKED)
+        return Attempt(Verdict.WAIT, self.wait) if self.wait > 0 else None
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    limit: int = 5
+    window: int = 900
+    id_lock: int = 100
+
+    @property
+    def address_limit(self) -> int:
+        return self.limit * ADDRESS_FACTOR
+
+    @property
+    def slow_after(self) -> int:
+        return self.limit * SLOW_FACTOR
+
+    def backoff(self, failures: int, limit: int) -> int:
+        if failures < limit:
+            return 0
+        return int(min(self.window, BASE_DELAY * 2 ** min(failures - limit, 30)))
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the throttle holds on one login ID (for the operator)."""
+
+    login_id: str
+    consecutive_failures: int
+    locked: bool
+    throttled_addresses: int  # (ID, address) pairs with failures counted
+
+
+@dataclass(frozen=True)
+class _Row:
+    failures: int
+    last_at: int
+    succeeded_at: int | None
+
+
+def _row(db: sqlite3.Connection, scope: str, login_id: str, address: str) -> _Row | None:
+    found = db.execute(
+        "SELECT failures, last_at, succeeded_at FROM login_throttles"
+        " WHERE scope = ? AND login_id = ? AND address = ?",
+        (scope, login_id, address),
+    ).fetchone()
+    return _Row(*found) if found else None
+
+
+def _put(db: sqlite3.Connection, scope: str, login_id: str, address: str, row: _Row) -> None:
+    db.execute(
+        "INSERT INTO login_throttles (scope, login_id, address, failures, last_at, succeeded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, login_id, address) DO UPDATE SET"
+        " failures = excluded.failures, last_at = excluded.last_at,"
+        " succeeded_at = excluded.succeeded_at",
+        (scope, login_id, address, row.failures, row.last_at, row.succeeded_at),
+    )
+
+
+def _until(row: _Row | None, delay: int) -> int:
+    """When a counter lets the next attempt through (0: now)."""
+    return row.last_at + delay if row is not None and delay > 0 else 0
+
+
+class Throttles:
+    def __init__(self, store: Store, policy: ThrottlePolicy) -> None:
+        self._tx = store.transactions
+        self._clock = store.clock
+        self.policy = policy
+
+    async def reserve(self, login_id: str, address: str) -> Attempt:
+        """Check every counter and, if none refuses, count the attempt: one transaction."""
+        now = self._clock()
+        return await self._tx.run_write(lambda db: self._reserve(db, login_id, address, now))
+
+    def _reserve(self, db: sqlite3.Connection, login_id: str, address: str, now: int) -> Attempt:
+        policy = self.policy
+        pair = _row(db, _PAIR, login_id, address)
+        by_address = _row(db, _ADDRESS, "", address)
+        by_login = _row(db, _LOGIN, login_id, "")
+        pair_failures = self._fresh(pair, now, policy.limit)
+        address_failures = self._fresh(by_address, now, policy.address_limit)
+        login_failures = by_login.failures if by_login else 0
+        if login_failures >= policy.id_lock:
+            return Attempt(Verdict.LOCKED)
+        known = pair is not None and (pair.succeeded_at or 0) > now - KNOWN_FOR
+        slowed = not known and login_failures >= policy.slow_after
+        wait = max(
+            _until(pair, policy.backoff(pair_failures, policy.limit)),
+            _until(by_address, policy.backoff(address_failures, policy.address_limit)),
+            _until(by_login, SLOW_SPACING if slowed else 0),
+        )
+        if wait > now:
+            return Attempt(Verdict.WAIT, wait - now)
+        succeeded = pair.succeeded_at if pair else None
+        _put(db, _PAIR, login_id, address, _Row(pair_failures + 1, now, succeeded))
+        _put(db, _ADDRESS, "", address, _Row(address_failures + 1, now, None))
+        _put(db, _LOGIN, login_id, "", _Row(login_failures + 1, now, None))
+        after = max(
+            policy.backoff(pair_failures + 1, policy.limit),
+            policy.backoff(address_failures + 1, policy.address_limit),
+            SLOW_SPACING if not known and login_failures + 1 >= policy.slow_after else 0,
+        )
+        return Attempt(Verdict.CHECK, after, login_failures + 1 >= policy.id_lock)
+
+    def _fresh(self, row: _Row | None, now: int, limit: int) -> int:
+        """A counter's failures, or 0 once a whole window passed without an attempt after
+        its back-off ended (so waiting out the longest back-off does not reset it)."""
+        if row is None:
+            return 0
+        if now >= row.last_at + self.policy.backoff(row.failures, limit) + self.policy.window:
+            return 0
+        return row.failures
+
+    async def familiar(self, login_id: str, address: str) -> bool:
+        """Whether ``address`` logged in to ``login_id`` lately (the holder's own)."""
+        since = self._clock() - KNOWN_FOR
+
+        def work(db: sqlite3.Connection) -> bool:
+            pair = _row(db, _PAIR, login_id, address)
+            return pair is not None and (pair.succeeded_at or 0) > since
+
+        return await self._tx.run_read(work)
+
+    async def succeed(self, login_id: str, address: str) -> None:
+        """The password matched: reset the pair and the ID, mark the address as the
+        holder's own, and give the address back this one attempt."""
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> None:
+            _put(db, _PAIR, login_id, address, _Row(0, now, now))
+            db.execute(
+                "DELETE FROM login_throttles WHERE scope = ? AND login_id = ? AND address = ''",
+                (_LOGIN, login_id),
+            )
+            db.execute(
+                "UPDATE login_throttles SET failures = max(0, failures - 1)"
+                " WHERE scope = ? AND login_id = '' AND address = ?",
+                (_ADDRESS, address),
+            )
+
+        await self._tx.run_write(work)
+
+    async def state(self, login_id: str) -> LoginState:
+        return await self._tx.run_read(lambda db: self._state(db, login_id))
+
+    def _state(self, db: sqlite3.Connection, login_id: str) -> LoginState:
+        by_login = _row(db, _LOGIN, login_id, "")
+        failures = by_login.failures if by_login else 0
+        pairs = db.execute(
+            "SELECT count(*) FROM login_throttles"
+            " WHERE scope = ? AND login_id = ? AND failures > 0",
+            (_PAIR, login_id),
+        ).fetchone()[0]
+        return LoginState(login_id, failures, failures >= self.policy.id_lock, int(pairs))
+
+    async def unlock(self, login_id: str) -> LoginState:
+        """Clear every counter of ``login_id`` (the holder's own addresses stay known);
+        returns what there was before."""
+
+        def work(db: sqlite3.Connection) -> LoginState:
+            before = self._state(db, login_id)
+            db.execute(
+                "DELETE FROM login_throttles WHERE login_id = ? AND ("
+                " scope = ? OR (scope = ? AND succeeded_at IS NULL))",
+                (login_id, _LOGIN, _PAIR),
+            )
+            db.execute(
+                "UPDATE login_throttles SET failures = 0 WHERE scope = ? AND login_id = ?",
+                (_PAIR, login_id),
+            )
+            return before
+
+        return await self._tx.run_write(work)
+
+    async def purge(self) -> int:
+        """Forget counters that no longer hold anything back; the number of rows removed."""
+        now = self._clock()
+        stale = now - 2 * self.policy.window  # a back-off is at most one window long
+
+        def work(db: sqlite3.Connection) -> int:
+            return db.execute(
+                "DELETE FROM login_throttles WHERE"
+                " (scope <> ? AND last_at <= ? AND (succeeded_at IS NULL OR succeeded_at <= ?))"
+                " OR (scope = ? AND last_at <= ? AND failures < ?)",
+                (_LOGIN, stale, now - KNOWN_FOR, _LOGIN, now - FORGET_AFTER, self.policy.id_lock),
+            ).rowcount
+
+        return await self._tx.run_write(work)
