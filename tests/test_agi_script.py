@@ -83,15 +83,20 @@ async def run_script(
     return ScriptRun(process.returncode, commands, channel, stderr)
 
 
-@pytest.fixture
-async def pending(db_path: str) -> Challenge:
+async def waiting_login(db_path: str, code: str | None = None) -> Challenge:
     """A holder of 090-1234-5678 waiting for a call to 03-1234-5678 (real clock)."""
     store = await Store.open(db_path)
     try:
         holder = await add_holder(store)
-        return await create_on(store, holder.id, "s1", HOLDER_PHONE, "+81312345678", 120)
+        return await create_on(store, holder.id, "s1", HOLDER_PHONE, "+81312345678", 120,
+                               code=code)  # fmt: skip
     finally:
         await store.close()
+
+
+@pytest.fixture
+async def pending(db_path: str) -> Challenge:
+    return await waiting_login(db_path)
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -187,13 +192,7 @@ async def test_a_bad_config_tells_the_dialplan_error(bad_config: Path) -> None:
 @pytest.fixture
 async def pending_with_code(db_path: str) -> Challenge:
     """As ``pending``, but its page shows the keypad code 4821."""
-    store = await Store.open(db_path)
-    try:
-        holder = await add_holder(store)
-        return await create_on(store, holder.id, "s1", HOLDER_PHONE, "+81312345678", 120,
-                               code="4821")  # fmt: skip
-    finally:
-        await store.close()
+    return await waiting_login(db_path, code="4821")
 
 
 async def test_the_script_asks_for_the_code_and_verifies_with_it(
