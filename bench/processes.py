@@ -73,7 +73,8 @@ class Server:
 def serve(db: str, folder: str) -> Iterator[Server]:
     """`callauth serve` on the database, logging at INFO to a file as in production."""
     http, agi = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    args = [PYTHON, "-m", "callauth", "serve", "--db", db, "--http", http, "--agi", agi]
+    args = [PYTHON, "-m", "callauth", "serve", "--db", db, "--http", http, "--agi", agi,
+            "--admin", "127.0.0.1:0"]  # fmt: skip
     log = os.path.join(folder, "serve.log")
     with _running(args, log, "Web: http://") as process:
         yield Server(http, agi, process.pid)

@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)"
     )
+    serve.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        help="/metrics and detailed health (default 127.0.0.1:8081; never a public address)",
+    )
     serve.add_argument("--demo", action="store_true", default=None, help="seed demo data if empty")
     serve.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
 
@@ -79,7 +84,7 @@ def _dtmf(value: str) -> tuple[str, ...]:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "demo")}
+    flags = {name: getattr(args, name, None) for name in ("db", "http", "agi", "admin", "demo")}
     return load_file(args.config, os.environ, flags)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.email_confirmations import EmailConfirmations
 from db.models import NewContract, NewHolder
 from db.store import Store
 from web.passwords import hash_password
@@ -75,6 +76,8 @@ async def seed(store: Store) -> bool:
         )
         for contract in _CONTRACTS[demo.login_id]:
             await store.add_contract(holder.id, contract)
+        if demo.email:  # so that the demo shows the login mail (written to ./demo-mail/)
+            await EmailConfirmations(store).mark_confirmed(holder.id, "demo data")
     return True
 
 

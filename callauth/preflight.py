@@ -19,7 +19,7 @@ from ivr.config import Address, Config
 
 def listeners(config: Config) -> list[tuple[str, Address]]:
     """(name, address) of every port ``serve`` listens on."""
-    return [("web", config.http), ("FastAGI", config.agi)]
+    return [("web", config.http), ("FastAGI", config.agi), ("admin", config.admin)]
 
 
 def check_ports_free(named: Sequence[tuple[str, Address]]) -> None:

@@ -11,10 +11,12 @@ from aiohttp import web
 
 from callauth import demo, mailer
 from callauth.preflight import check_ports_free, listeners
+from ivr import number_pool
 from ivr.agi_server import start_fastagi
 from ivr.ami import start_ami
-from ivr.config import Config
+from ivr.config import Address, Config
 from web import keys
+from web.admin_app import ADMIN_PORT, create_admin_app
 from web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -27,12 +29,27 @@ def build_app(config: Config) -> web.Application:
     and closes last, after the FastAGI server has stopped taking calls.
     """
     app = create_app(config)
+    app.cleanup_ctx.append(_admin_ctx)
     if config.demo:
         app.cleanup_ctx.append(_demo_ctx)
     app.cleanup_ctx.append(_fastagi_ctx)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_mail_ctx)
     return app
+
+
+async def _admin_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The admin listener (/metrics, detailed health) on its own runner and port."""
+    config = app[keys.CONFIG]
+    runner = web.AppRunner(create_admin_app(app), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.admin.host, config.admin.port).start()
+        app[ADMIN_PORT] = port = int(runner.addresses[0][1])
+        print(f"Admin: http://{Address(config.admin.host, port)}/metrics", flush=True)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -83,7 +100,28 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+def pool_warning(config: Config) -> str | None:
+    """Why the authentication-number pool is too small for the settings, if it is."""
+    have = len(set(config.auth_numbers_e164))
+    needed = number_pool.needed_pool_size(config.max_live_challenges, config.reissue_limit)
+    if have >= needed:
+        return None
+    hours = config.number_cooldown / 3600
+    fallback = (
+        "two logins of one phone will share a number and end 'ambiguous' (code_mode = never)"
+        if config.code_mode == "never"
+        else "logins of one phone will need keypad codes sooner (the call is answered)"
+    )
+    return (
+        f"auth_numbers: {have} number(s) for max_live_challenges = {config.max_live_challenges}"
+        f" and reissue_limit = {config.reissue_limit} within number_cooldown = {hours:g} h;"
+        f" {fallback}. {needed} numbers avoid it (asterisk-conf/README.md, 'How many numbers')"
+    )
+
+
 def run(config: Config) -> None:
+    if (warning := pool_warning(config)) is not None:
+        logger.warning("%s", warning)
     # A port in use must not cost a created and migrated database: check before opening it.
     check_ports_free(listeners(config))
     print(f"callauth: database {config.db}, call mode {config.call_mode}", flush=True)

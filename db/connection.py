@@ -7,11 +7,14 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import TypeVar
 
 import aiosqlite
+
+from db.dbfile import DbFile
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +40,12 @@ async def run_in_worker(conn: aiosqlite.Connection, work: Work[T]) -> T:
     return result
 
 
-def _in_transaction(work: Work[T], db: sqlite3.Connection) -> T:
+def _in_transaction(work: Work[T], file: DbFile | None, db: sqlite3.Connection) -> T:
     db.execute("BEGIN IMMEDIATE")
     try:
         result = work(db)
+        if file is not None:
+            file.check()  # never commit into a deleted or replaced file
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -58,14 +63,22 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _open_sqlite(path: str) -> sqlite3.Connection:
+def _checked_read(work: Work[T], file: DbFile, db: sqlite3.Connection) -> T:
+    file.check()  # a deleted file's rows are no longer the truth
+    return work(db)
+
+
+def _open_sqlite(path: str, create: bool) -> sqlite3.Connection:
     # check_same_thread=False: opened on an executor thread, then used only on
     # aiosqlite's worker thread (sqlite3 is built thread-safe; one thread uses it at a time).
-    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    if create:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    uri = f"file:{urllib.parse.quote(path)}?mode=rw"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
 
 
-async def connect(path: str) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at ``path``.
+async def connect(path: str, *, create: bool = True) -> aiosqlite.Connection:
+    """Open and migrate the database at ``path``, creating the file if ``create``.
 
     The file is opened here, on a thread this coroutine awaits to the end, and only an
     open connection is handed to aiosqlite. When aiosqlite itself opens a file and fails,
@@ -75,7 +88,7 @@ async def connect(path: str) -> aiosqlite.Connection:
     open connection, aiosqlite's own opening step cannot fail, and every later failure
     goes through :meth:`aiosqlite.Connection.close`, which we await.
     """
-    sync = await asyncio.to_thread(_open_sqlite, path)
+    sync = await asyncio.to_thread(_open_sqlite, path, create)
     conn = aiosqlite.Connection(lambda: sync, iter_chunk_size=64)
     await conn
     try:
@@ -134,9 +147,24 @@ class Transactions:
     units back to back on the database thread instead of one round trip at a time.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, file: DbFile | None = None) -> None:
         self.conn = conn
+        #: The file opened; when set, every unit of work checks the path still names it.
+        self.file = file
         self._lock = asyncio.Lock()
+
+    async def reopen(self) -> None:
+        """Use the file now at the path (never creating one) from the next unit on.
+
+        Units already queued on the old connection end there (and fail its file check);
+        a multi-hop unit in progress finishes first.
+        """
+        assert self.file is not None, "reopen needs the path of a file"
+        path = self.file.path
+        new = await connect(path, create=False)
+        async with self._lock:
+            old, self.conn, self.file = self.conn, new, DbFile.at(path)
+        await old.close()
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -144,6 +172,8 @@ class Transactions:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                if self.file is not None:
+                    self.file.check()
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
@@ -154,11 +184,14 @@ class Transactions:
         in one hop to the worker thread. Once queued it completes even if the awaiting
         task is cancelled: the unit of work is never cut in half."""
         await self._no_open_unit()
-        return await run_in_worker(self.conn, functools.partial(_in_transaction, work))
+        unit = functools.partial(_in_transaction, work, self.file)
+        return await run_in_worker(self.conn, unit)
 
     async def run_read(self, work: Work[T]) -> T:
         """``work`` (SELECTs only) in one hop, in order with the transactions."""
         await self._no_open_unit()
+        if self.file is not None:
+            work = functools.partial(_checked_read, work, self.file)
         return await run_in_worker(self.conn, work)
 
     async def _no_open_unit(self) -> None:
@@ -171,4 +204,6 @@ class Transactions:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
+            if self.file is not None:
+                self.file.check()
             yield self.conn

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from dataclasses import dataclass
 
+from db.connection import Transactions
 from db.store import Store
 
 #: A mail handed out by :meth:`Outbox.due` is not handed out again for this long, so a
 #: slow send is not taken twice; a crash mid-send retries it after this.
 CLAIM_SECONDS = 600
+#: One wake-up per database connection: every Outbox over one store (the notifier's, the
+#: web's, the sender's) wakes the same sender.
+_QUEUED: weakref.WeakKeyDictionary[Transactions, asyncio.Event] = weakref.WeakKeyDictionary()
 
 _COLUMNS = "id, created_at, to_addr, subject, body, attempts, next_attempt_at, sent_at, last_error"
 
@@ -41,7 +46,7 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self._tx = store.transactions
         self._clock = store.clock
-        self._queued = asyncio.Event()
+        self._queued = _QUEUED.setdefault(store.transactions, asyncio.Event())
 
     async def enqueue(self, to: str, subject: str, body: str) -> int:
         """Queue a mail, due at once; returns its id."""

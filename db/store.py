@@ -7,6 +7,7 @@ expected old state, so a race can never verify twice or resurrect an expired cha
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 import sqlite3
 import time
@@ -18,7 +19,9 @@ import aiosqlite
 from db import challenge_units as units
 from db.challenge_units import CHALLENGE_COLUMNS, Chooser, Created, NewChallenge, challenge_row
 from db.connection import Transactions, connect
+from db.dbfile import DbFile
 from db.events import ChallengeEvents
+from db.health import Health, StoreHealth
 from db.models import (
     Call,
     CallEnd,
@@ -158,7 +161,9 @@ class Store:
 
     @classmethod
     async def open(cls, path: str, clock: Clock = system_clock) -> Store:
-        return cls(await connect(path), clock)
+        store = cls(await connect(path), clock)
+        store._tx.file = DbFile.at(path)  # every unit of work checks it is still there
+        return store
 
     async def close(self) -> None:
         await self._tx.conn.close()
@@ -486,3 +491,14 @@ class Store:
                 f"SELECT * FROM audit_log {where} ORDER BY id DESC LIMIT ?", args
             ) as cursor:
                 return [AuditEntry(**dict(row)) async for row in cursor]
+
+    # -- health ------------------------------------------------------------------------
+
+    @functools.cached_property
+    def health(self) -> Health:
+        """The write probe's last answer (db/health.py); ``usable`` is cheap to ask."""
+        return Health(self._tx, self.clock)
+
+    async def probe(self) -> StoreHealth:
+        """A real write in a transaction, and the file at the path still the one opened."""
+        return await self.health.probe()

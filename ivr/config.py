@@ -48,6 +48,8 @@ class Config:
     db: str = "callauth.db"
     http: Address = Address("127.0.0.1", 8080)
     agi: Address = Address("127.0.0.1", 4573)
+    #: The admin listener: /metrics and the detailed health. Loopback: never public.
+    admin: Address = Address("127.0.0.1", 8081)
     demo: bool = False
     #: The pool of authentication numbers (DIDs) routed to the FastAGI script, domestic digits.
     auth_numbers: tuple[str, ...] = (

@@ -53,6 +53,8 @@ _MESSAGES = {
     # person is told why in words they recognise.
     "0180": "0180から始まるテレドームの番号は本人認証にご利用いただけません。",
 }
+#: The message for input far longer than any number (the JSON API answers it unparsed).
+TOO_LONG = _MESSAGES["too_long"]
 #: When configuration takes mobile or fixed lines off the allowed list, say which.
 _NOT_ALLOWED = {
     "mobile": "携帯電話の番号は、現在本人認証にご利用いただけません。固定電話の番号を入力してください。",
@@ -65,7 +67,10 @@ _DOMESTIC_LENGTHS = range(10, 12)
 _DIGITS = re.compile(r"\+?\d+")
 #: ASCII domestic digits: the trunk 0, then 9 or 10 digits; not 00… or 010… (international).
 _DOMESTIC = re.compile(r"0(?!0|10)[0-9]{9,10}")
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－()（）.・]")
+#: What IMEs and copy-paste put between digits: spaces (full-width ones too), hyphens and
+#: dashes U+2010–2015, MINUS SIGN U+2212, the prolonged sound mark ー (and half-width ｰ),
+#: the full-width hyphen, parentheses (full-width after NFKC), dots.
+_SEPARATORS = re.compile("[\\s\\-\u2010-\u2015\u2212\u30fc\uff0d\uff70()\uff08\uff09.\u30fb\u00b7]")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ FastAGI handlers and web views are thin adapters around these methods.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from db.store import CallerRows, Store
 from ivr import number_pool, phone_policy, presentation, trust
 from ivr.config import Config
 from ivr.dialplan import Outcome
+from ivr.notify import Notifier
 from ivr.verification import CallerRecord, CallFacts, Decision, decide, decide_code
 
 logger = logging.getLogger(__name__)
@@ -58,9 +60,9 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
 
 
-def _kind_of(challenge_id: int, challenges: tuple[Challenge, ...]) -> str:
-    """The kind of the challenge a call verified (one of the rows the decision saw)."""
-    return next((c.kind for c in challenges if c.id == challenge_id), "phone_change")
+def _verified_row(challenge_id: int, rows: CallerRows | None) -> Challenge | None:
+    """The challenge a call verified, among the rows the decision saw."""
+    return next((c for c in (rows.recent_challenges if rows else ()) if c.id == challenge_id), None)
 
 
 class VerificationService:
@@ -68,6 +70,10 @@ class VerificationService:
         self.store = store
         self.config = config
         self.phone_changes = PhoneChanges(store)
+        #: Mails the holder about a verified login / a completed phone change (queued only).
+        self.notifier = Notifier(store, config)
+        #: Login notices queued after the call's reply, so a call never waits on them.
+        self._notices: set[asyncio.Task[int | None]] = set()
 
     def _choose(self, shown: Sequence[Challenge]) -> NumberChoice:
         """The number (and code) for a new challenge of a phone that was ``shown`` these
@@ -130,6 +136,20 @@ class VerificationService:
                 phone_policy.mask(change.old_phone_e164),
                 phone_policy.mask(change.new_phone_e164),
             )
+            at = change.completed_at or self.store.clock()
+            await self.notifier.phone_changed(
+                change.holder_id, change.old_phone_e164, change.new_phone_e164, at
+            )
+
+    def _notify_login(self, holder_id: int) -> None:
+        task = asyncio.create_task(self.notifier.login_verified(holder_id, self.store.clock()))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def drain_notices(self) -> None:
+        """Wait for the login notices still being queued (shutdown, tests)."""
+        if self._notices:
+            await asyncio.gather(*self._notices)
 
     async def handle_call(self, call: AgiCall) -> Decision:
         """Decide one call, log it, and move the challenge it verifies.
@@ -188,8 +208,11 @@ class VerificationService:
             asks_code=asks_code, call_id=logged.id,
         )  # fmt: skip
         if outcome is Outcome.VERIFIED and decision.challenge_id is not None:
-            if _kind_of(decision.challenge_id, rows.recent_challenges if rows else ()) != "login":
+            verified = _verified_row(decision.challenge_id, rows)
+            if verified is None or verified.kind != "login":
                 await self._apply_phone_change(decision.challenge_id)
+            elif self.config.mail_enabled:
+                self._notify_login(verified.holder_id)
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",
             facts.uniqueid,

@@ -46,7 +46,7 @@ class Server:
         self.log = open(tmp / "serve.log", "w+", encoding="utf-8")
         self.process = subprocess.Popen(
             [*CALLAUTH, "serve", "--demo", "--db", str(tmp / "demo.db"),
-             "--http", self.http, "--agi", self.agi],
+             "--http", self.http, "--agi", self.agi, "--admin", "127.0.0.1:0"],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp, env={**os.environ, **(env or {})},
         )  # fmt: skip
         self._wait_listening()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from db.store import Store
+from tests.readonly_support import freezer  # noqa: F401 (a fixture for every test module)
 
 START = 1_800_000_000
 

@@ -46,6 +46,9 @@ async def test_5000_deep_json_is_a_400_json_answer_without_a_traceback(
     body = opening * 5000 + "1" + ("]" if opening == "[" else "}") * 5000
     await refused(client, body)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    # The refusal is logged (an input validation failure), in one line without the body.
+    lines = [r.getMessage() for r in caplog.records if r.name == "web.views_api"]
+    assert len(lines) == 1 and "bad body" in lines[0] and opening not in lines[0]
 
 
 async def test_nesting_within_the_size_limit_is_refused_for_its_depth(client: Client) -> None:

@@ -16,14 +16,18 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from callauth.mailer import Mailer, transport_for
+from db.email_confirmations import EmailConfirmations
 from db.models import ChallengeState
+from db.outbox import Outbox
 from ivr.agi_server import FastAgiServer, start_fastagi
 from ivr.config import Address, Config
 from ivr.simulator import CallResult, place_call
 from tests.conftest import FakeClock
+from tests.smtp_support import SmtpServer
 from tests.web_support import csrf_of, seed_holder
 from web.app import create_app
-from web.keys import SERVICE, STORE
+from web.keys import CONFIG, SERVICE, STORE
 
 HOLDER_CLI = "09012345678"
 PASSWORD = "correct horse"
@@ -297,3 +301,37 @@ async def test_hundreds_of_concurrent_logins_never_share_a_number_without_codes(
     for challenge in live:
         per_holder[challenge.holder_id] = per_holder.get(challenge.holder_id, 0) + 1
     assert max(per_holder.values()) <= 2
+
+
+async def test_a_call_that_completes_a_login_sends_the_holder_a_login_mail(
+    tmp_path: pathlib.Path, clock: FakeClock
+) -> None:
+    """The third attack: the right phone calls a number the holder never saw and completes
+    someone else's login. The call cannot know; the holder must hear of it."""
+    relay = SmtpServer()
+    await relay.start()
+    site = await open_site(tmp_path, clock, smtp=relay.address)
+    store = site.server.app[STORE]
+    await EmailConfirmations(store).mark_confirmed(1, "test")  # yamada's address is proven
+    config = site.server.app[CONFIG]
+    mailer = Mailer(Outbox(store), config, store.clock, transport_for(config))
+    sending = asyncio.create_task(mailer.run())
+    try:
+        attacker = site.browser()
+        assert await attacker.login() == "/verify"
+        assert (await site.verify_with_one_call(attacker)).outcome == "verified"
+        (mail,) = await relay.inbox.wait_for(1)
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        for browser in site.browsers:
+            await browser.session.close()
+        await site.fastagi.close()
+        await site.server.close()
+        await relay.stop()
+    assert mail.recipients == ("taro@example.jp",)
+    assert "ログイン" in mail.message["Subject"]
+    body = mail.body
+    assert "5678" in body and "コールセンター" in body
+    for personal in ("09012345678", "090-1234-5678", "+819012345678", "山田", "yamada", "MS-"):
+        assert personal not in body and personal not in mail.message["Subject"]

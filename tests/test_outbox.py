@@ -78,3 +78,10 @@ async def test_enqueue_wakes_a_waiting_sender(store: Store) -> None:
     await asyncio.sleep(0)
     await outbox.enqueue("taro@example.jp", "s", "b")
     await asyncio.wait_for(waiter, 10)
+
+
+async def test_any_outbox_over_the_store_wakes_the_sender(store: Store) -> None:
+    waiter = asyncio.create_task(Outbox(store).wait_queued(60))
+    await asyncio.sleep(0)
+    await Outbox(store).enqueue("taro@example.jp", "s", "b")  # the notifier's own instance
+    await asyncio.wait_for(waiter, 10)

@@ -216,3 +216,52 @@ def test_the_domestic_fast_path_parses_exactly_as_phonenumbers_does() -> None:
         if digits.startswith("00"):
             continue  # 00… is rewritten to +… before parsing, as before
         assert phone_policy._parse(digits) == expected, digits
+
+
+#: Every separator IMEs and copy-paste put between digits (issue 10), one test each.
+SEPARATORS = {
+    "U+2010 HYPHEN": "\u2010",
+    "U+2011 NON-BREAKING HYPHEN": "\u2011",
+    "U+2012 FIGURE DASH": "\u2012",
+    "U+2013 EN DASH": "\u2013",
+    "U+2014 EM DASH": "\u2014",
+    "U+2015 HORIZONTAL BAR": "\u2015",
+    "U+2212 MINUS SIGN": "\u2212",
+    "U+30FC KATAKANA PROLONGED SOUND MARK": "\u30fc",
+    "U+FF0D FULLWIDTH HYPHEN-MINUS": "\uff0d",
+    "U+FF70 HALFWIDTH PROLONGED SOUND MARK": "\uff70",
+    "U+002D HYPHEN-MINUS": "-",
+    "U+0020 SPACE": " ",
+    "U+3000 IDEOGRAPHIC SPACE": "\u3000",
+}
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_every_dash_and_space_form_separates_digits(separator: str) -> None:
+    for digits in ("090{0}1234{0}5678", "０９０{0}１２３４{0}５６７８"):
+        check = phone_policy.check(digits.format(separator))
+        assert (check.registrable, check.e164) == (True, "+819012345678"), repr(separator)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "０９０−１２３４−５６７８",
+        "（090）1234-5678",
+        "(090) 1234 5678",
+        "（０３）１２３４−５６７８",
+    ],
+)
+def test_numbers_as_japanese_users_type_them_are_registrable(text: str) -> None:
+    assert phone_policy.check(text).registrable
+
+
+def test_full_width_digits_are_digits() -> None:
+    assert phone_policy.normalize("０３１２３４５６７８") == "+81312345678"
+
+
+@pytest.mark.parametrize("text", ["9" * 30, "1" * 30, "0" + "9" * 29])
+def test_far_too_long_input_is_an_invalid_number_with_a_message(text: str) -> None:
+    check = phone_policy.check(text)
+    assert (check.registrable, check.kind, check.e164) == (False, "invalid", None)
+    assert check.message

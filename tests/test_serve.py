@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,17 +13,33 @@ from aiohttp.test_utils import TestClient
 from callauth.serve import build_app
 from ivr.config import Address, Config
 from tests.ami_support import AmiScript, ScriptedAmi
+from web.admin_app import ADMIN_PORT
 
 Client = TestClient[Any, Any]
+
+
+def admin_url(client: Client, path: str) -> str:
+    """A URL on the admin listener serve started beside the site (port 0: a free one)."""
+    return f"http://127.0.0.1:{client.app[ADMIN_PORT]}{path}"
+
+
+async def admin_get(client: Client, path: str) -> tuple[int, str]:
+    async with client.session.get(admin_url(client, path)) as response:
+        return response.status, await response.text()
 
 
 async def until_healthz(client: Client, status: str) -> dict[str, Any]:
     async with asyncio.timeout(5):
         while True:
-            body: dict[str, Any] = await (await client.get("/healthz")).json()
+            body: dict[str, Any] = json.loads((await admin_get(client, "/healthz"))[1])
             if body["pbx"]["status"] == status:
                 return body
             await asyncio.sleep(0.02)
+
+
+def serve_config(tmp_path: Path, **settings: Any) -> Config:
+    return Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0),
+                  admin=Address("127.0.0.1", 0), **settings)  # fmt: skip
 
 
 async def test_healthz_and_metrics_report_the_ami_link(
@@ -31,15 +48,14 @@ async def test_healthz_and_metrics_report_the_ami_link(
     ami = ScriptedAmi(AmiScript.from_fixtures())
     await ami.start()
     try:
-        config = Config(
-            db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0), ami_enabled=True,
-            ami=Address("127.0.0.1", ami.port), ami_user="ivr", ami_secret="secret",
-            ami_retry_min=0.05, ami_retry_max=0.2,
+        config = serve_config(
+            tmp_path, ami_enabled=True, ami=Address("127.0.0.1", ami.port), ami_user="ivr",
+            ami_secret="secret", ami_retry_min=0.05, ami_retry_max=0.2,
         )  # fmt: skip
         client = await aiohttp_client(build_app(config))
         body = await until_healthz(client, "connected")
         assert body["status"] == "ok" and body["pbx"]["address"].endswith(str(ami.port))
-        metrics = await (await client.get("/metrics")).text()
+        metrics = (await admin_get(client, "/metrics"))[1]
         assert "callauth_ami_connected 1.0" in metrics
         await ami.stop()
         body = await until_healthz(client, "disconnected")
@@ -51,9 +67,9 @@ async def test_healthz_and_metrics_report_the_ami_link(
 async def test_metrics_carry_the_fastagi_connections_and_bounds(
     tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0))
+    config = serve_config(tmp_path)
     client = await aiohttp_client(build_app(config))
-    text = await (await client.get("/metrics")).text()
+    text = (await admin_get(client, "/metrics"))[1]
     assert "callauth_fastagi_connections 0.0" in text
     assert "callauth_fastagi_refused_total 0.0" in text
     assert "callauth_fastagi_deadline_exceeded_total 0.0" in text
@@ -62,7 +78,16 @@ async def test_metrics_carry_the_fastagi_connections_and_bounds(
 async def test_without_ami_the_pbx_link_is_reported_off(
     tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0))
+    config = serve_config(tmp_path)
     client = await aiohttp_client(build_app(config))
     assert (await until_healthz(client, "off"))["db"] == "ok"
-    assert "callauth_ami_connected 0.0" in await (await client.get("/metrics")).text()
+    assert "callauth_ami_connected 0.0" in (await admin_get(client, "/metrics"))[1]
+
+
+async def test_the_site_answers_health_without_details_and_has_no_metrics(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    client = await aiohttp_client(build_app(serve_config(tmp_path)))
+    assert await (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/metrics")).status == 404
+    assert (await admin_get(client, "/metrics"))[0] == 200

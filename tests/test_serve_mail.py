@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from callauth.serve import build_app
 from ivr.config import Address, Config
 from tests.smtp_support import SmtpServer
-from web.keys import OUTBOX
+from web.keys import OUTBOX, STORE
 
 Client = TestClient[Any, Any]
 NO_AGI = Address("127.0.0.1", 0)
@@ -29,6 +29,8 @@ async def test_demo_names_the_folder_it_writes_mails_to_and_writes_them(
     config = Config(db=str(tmp_path / "callauth.db"), agi=NO_AGI, demo=True)
     client = await aiohttp_client(build_app(config))
     assert f"Mail: written to {tmp_path / 'demo-mail'}/" in capsys.readouterr().out
+    demo = await client.app[STORE].holder_by_login("demo")
+    assert demo is not None and demo.email_confirmed_at is not None  # its login mail shows
     await client.app[OUTBOX].enqueue("taro@example.jp", "件名", "本文")
     folder = tmp_path / "demo-mail"
     for _ in range(500):  # the sender wakes on the new mail; wait for the file, no timing

@@ -62,7 +62,6 @@ async def test_validate_needs_no_session_or_csrf(client: Client) -> None:
         b'"09012345678"',
         b"[]",
         b"{}",
-        b'{"number": 9012345678}',
         b'{"number": null}',
     ],
 )
@@ -74,6 +73,41 @@ async def test_bad_requests_get_400_with_a_message(client: Client, body: bytes) 
     answer = await response.json()
     assert answer["error"] == "bad_request"
     assert answer["message"] and answer["message_en"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"number": "999999999999999999999999999999"}',
+        b'{"number": 999999999999999999999999999999}',
+        b'{"number": 111111111111111111111111111111}',
+        b'{"number": "' + b"9" * 65 + b'"}',
+        b'{"number": "' + "０".encode() * 400 + b'"}',
+    ],
+)
+async def test_too_long_or_numeric_input_is_answered_invalid_not_400(
+    client: Client, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/phone/validate", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 200
+    answer = await response.json()
+    assert (answer["registrable"], answer["kind"], answer["e164"]) == (False, "invalid", None)
+    assert "電話番号" in answer["message"]
+
+
+async def test_digits_sent_as_a_json_number_are_answered(client: Client) -> None:
+    response = await client.post("/api/phone/validate", json={"number": 9012345678})
+    assert response.status == 200
+    assert (await response.json())["e164"] == "+819012345678"
+
+
+async def test_json_answers_are_utf8_not_escaped(client: Client) -> None:
+    response = await client.post("/api/phone/validate", json={"number": "090-1234-5678"})
+    text = await response.text()
+    assert "携帯電話" in text and "\\u" not in text
+    assert response.charset == "utf-8"
 
 
 async def test_absurdly_long_input_is_refused(client: Client) -> None:

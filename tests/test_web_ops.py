@@ -1,4 +1,4 @@
-"""Health, metrics, logout, and the error pages."""
+"""Health (public and admin), metrics (admin only), logout, and the error pages."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from db.models import ChallengeState
 from ivr.config import Config
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
+from web.admin_app import create_admin_app
 from web.app import create_app
 from web.keys import STORE
 
@@ -44,17 +45,43 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-async def test_healthz_reports_the_database(client: Client) -> None:
+@pytest.fixture
+async def admin(client: Client, aiohttp_client: Callable[..., Awaitable[Client]]) -> Client:
+    """The admin listener's app over the same site (its store, metrics and PBX state)."""
+    return await aiohttp_client(create_admin_app(client.app))
+
+
+async def test_public_healthz_says_only_ok(client: Client) -> None:
     response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_admin_healthz_reports_the_database_and_the_pbx_link(admin: Client) -> None:
+    response = await admin.get("/healthz")
     assert response.status == 200
     body = await response.json()
     assert (body["status"], body["db"], body["pbx"]["status"]) == ("ok", "ok", "off")
 
 
-async def test_metrics_are_prometheus_text(client: Client) -> None:
+async def test_an_unreachable_store_is_503_without_details_in_public(
+    client: Client, admin: Client
+) -> None:
+    await client.app[STORE].close()
+    public = await client.get("/healthz")
+    assert public.status == 503 and await public.json() == {"status": "unavailable"}
+    detailed = await admin.get("/healthz")
+    assert detailed.status == 503 and (await detailed.json())["db"] == "unreachable"
+
+
+async def test_metrics_are_not_on_the_public_site(client: Client) -> None:
+    assert (await client.get("/metrics")).status == 404
+
+
+async def test_metrics_are_prometheus_text(client: Client, admin: Client) -> None:
     await login(client, "yamada", "wrong")
     await login(client, "yamada", "correct horse")
-    response = await client.get("/metrics")
+    response = await admin.get("/metrics")
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     found = samples(await response.text())
@@ -70,7 +97,8 @@ async def test_two_apps_in_one_process_keep_their_own_metrics(
 ) -> None:
     await login(client, "yamada", "wrong")
     other = await aiohttp_client(create_app(Config(db=str(tmp_path / "other.db"))))
-    found = samples(await (await other.get("/metrics")).text())
+    other_admin = await aiohttp_client(create_admin_app(other.app))
+    found = samples(await (await other_admin.get("/metrics")).text())
     assert found[("callauth_logins_total", (("result", "failure"),))] == 0
 
 

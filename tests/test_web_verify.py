@@ -23,6 +23,7 @@ from tests.web_support import call_through_service, csrf_of, login, seed_holder,
 from web.app import create_app
 from web.keys import STORE
 from web.sessions import CHALLENGE
+from web.views_ops import metrics_text
 
 Client = TestClient[Any, Any]
 
@@ -127,7 +128,7 @@ async def test_event_stream_lets_go_when_the_browser_leaves(client: Client) -> N
             break
         await asyncio.sleep(0.01)
     assert store.events.listeners == idle
-    metrics = await (await client.get("/metrics")).text()
+    metrics = (await metrics_text(client.app)).decode()  # /metrics is on the admin listener
     assert "callauth_sse_clients 0.0" in metrics
 
 

@@ -20,6 +20,7 @@ from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
 from ivr.config import Config
+from ivr.email_verification import EmailVerification
 from ivr.pbx_state import PbxCollector, PbxState
 from ivr.service import VerificationService
 from web import filters
@@ -31,6 +32,7 @@ from web.keys import (
     API_LIMIT,
     CLOCK,
     CONFIG,
+    EMAILS,
     METRICS,
     OUTBOX,
     PBX,
@@ -104,6 +106,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE] = VerificationService(store, config)
     app[PROFILES] = Profiles(store)
     app[OUTBOX] = Outbox(store)
+    app[EMAILS] = EmailVerification(store, config, app[OUTBOX])
     try:
         yield
     finally:

@@ -11,6 +11,7 @@ from db.profiles import Profiles
 from db.store import Clock, Store
 from db.throttles import Throttles
 from ivr.config import Config
+from ivr.email_verification import EmailVerification
 from ivr.pbx_state import PbxState
 from ivr.service import VerificationService
 from web.login_csrf import LoginCsrf
@@ -32,6 +33,8 @@ METRICS = web.AppKey("METRICS", Metrics)
 PROFILES = web.AppKey("PROFILES", Profiles)
 #: Mails waiting to be sent; the composition root's mailer drains it.
 OUTBOX = web.AppKey("OUTBOX", Outbox)
+#: E-mail addresses confirmed by a code mailed to them (My Page).
+EMAILS = web.AppKey("EMAILS", EmailVerification)
 #: What AMI tells of the PBX; the composition root's AMI client writes it.
 PBX = web.AppKey("PBX", PbxState)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.

@@ -35,8 +35,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/mypage/email", views_email.email_form)
     app.router.add_post("/mypage/email", views_email.email_submit)
     app.router.add_post("/mypage/email/confirm", views_email.email_confirm)
+    app.router.add_get("/mypage/email/verify", views_email.verify_page)
+    app.router.add_post("/mypage/email/verify", views_email.verify_submit)
     app.router.add_get("/healthz", views_ops.healthz)
-    app.router.add_get("/metrics", views_ops.metrics)
     app.router.add_post("/api/phone/validate", views_api.validate_phone)
     app.router.add_static("/static/", STATIC_DIR, name="static")
 

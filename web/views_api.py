@@ -6,6 +6,7 @@ Not cookie-authenticated and free of side effects, hence exempt from CSRF (see w
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -13,19 +14,22 @@ from aiohttp import web
 from ivr import phone_policy
 from web.json_body import BadBody, read_json
 from web.keys import API_LIMIT, CONFIG
+from web.responses import json_response
+
+logger = logging.getLogger(__name__)
 
 MAX_NUMBER_LENGTH = 64
 
 
 def _bad_request(japanese: str, english: str) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"error": "bad_request", "message": japanese, "message_en": english}, status=400
     )
 
 
 async def validate_phone(request: web.Request) -> web.Response:
     if wait := request.app[API_LIMIT].hit(request.remote or ""):
-        return web.json_response(
+        return json_response(
             {
                 "error": "rate_limited",
                 "message": f"リクエストが多すぎます。{wait} 秒ほどおいてからお試しください。",
@@ -36,15 +40,19 @@ async def validate_phone(request: web.Request) -> web.Response:
         )
     try:
         body: Any = await read_json(request)  # size and nesting bounded before parsing
-    except BadBody as exc:
+    except BadBody as exc:  # an input validation failure: one line, never the body itself
+        logger.info("api: bad body from %s: %s", request.remote, exc.message_en)
         return _bad_request(exc.message, exc.message_en)
     number = body.get("number") if isinstance(body, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)  # {"number": 9012345678}: digits sent as a JSON number
     if not isinstance(number, str):
         return _bad_request(
             "電話番号（number）を文字列で指定してください。",
             'The field "number" is missing or is not a string.',
         )
-    if len(number) > MAX_NUMBER_LENGTH:
-        return _bad_request("電話番号が長すぎます。", "The number is too long.")
-    result = phone_policy.check(number, request.app[CONFIG].allowed_kinds)
-    return web.json_response(dataclasses.asdict(result))
+    if len(number) > MAX_NUMBER_LENGTH:  # an answer, not an error: it is not a number
+        result = phone_policy.NumberCheck(False, None, "invalid", phone_policy.TOO_LONG)
+    else:
+        result = phone_policy.check(number, request.app[CONFIG].allowed_kinds)
+    return json_response(dataclasses.asdict(result))

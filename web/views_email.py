@@ -1,20 +1,51 @@
-"""メールアドレスの登録 on お客様情報: enter (twice) → confirm → registered."""
+"""メールアドレスの登録 on お客様情報: enter (twice) → confirm → a code is mailed to the
+address → the code comes back (typed, or filled in by the mail's link) → registered.
+
+Nothing is saved until the code comes back: an address typed on screen alone could be
+anyone's, and notices of logins go to it.
+"""
 
 from __future__ import annotations
 
+import email.utils as email_utils
 import re
 import unicodedata
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp_session import Session
 
 from db.models import Holder
+from ivr.email_verification import (
+    CODE_DIGITS,
+    MAX_TRIES,
+    ConfirmOutcome,
+    ConfirmResult,
+    Origin,
+    clean_code,
+)
+from ivr.notices import jst_time
 from web.csrf import csrf_token
 from web.flow import client_address, require_holder, session_ref
-from web.keys import PROFILES
+from web.keys import CONFIG, EMAILS
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_MAIL_OFF = (
+    "現在、メールアドレスのご登録を受け付けておりません。恐れ入りますが、"
+    "しばらくたってからお手続きください。"
+)
+_TOO_MANY_SENT = (
+    "確認コードの送信回数が上限に達しました。恐れ入りますが、1時間ほどたってから"
+    "もう一度お手続きください。"
+)
+_RESULTS = {
+    ConfirmOutcome.EXPIRED: "確認コードの有効期限が切れました。「確認コードを再送する」を押して、"
+    "新しい確認コードをお受け取りください。",
+    ConfirmOutcome.LOCKED: f"確認コードの入力が{MAX_TRIES}回を超えたため、この確認コードは使えなく"
+    "なりました。「確認コードを再送する」を押して、新しい確認コードをお受け取りください。",
+}
 
 
 def _clean(text: str) -> str:
@@ -32,16 +63,26 @@ def _error_of(email: str, again: str) -> str | None:
     return None
 
 
+def _origin(request: web.Request, session: Session) -> Origin:
+    return Origin(session_ref(session), client_address(request))
+
+
+async def _render(request: web.Request, template: str, **context: Any) -> web.Response:
+    context["csrf_token"] = await csrf_token(request)
+    response = aiohttp_jinja2.render_template(template, request, context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 async def _form(
     request: web.Request, holder: Holder, email: str = "", error: str | None = None
 ) -> web.Response:
-    context = {
-        "holder": holder,
-        "email": email,
-        "error": error,
-        "csrf_token": await csrf_token(request),
-    }
-    return aiohttp_jinja2.render_template("email_form.html", request, context)
+    mail_on = request.app[CONFIG].mail_enabled
+    pending = await request.app[EMAILS].pending_of(holder.id) if mail_on else None
+    return await _render(
+        request, "email_form.html", holder=holder, email=email, pending=pending,
+        error=error if mail_on else _MAIL_OFF, mail_on=mail_on,
+    )  # fmt: skip
 
 
 async def email_form(request: web.Request) -> web.Response:
@@ -50,26 +91,79 @@ async def email_form(request: web.Request) -> web.Response:
 
 
 async def email_submit(request: web.Request) -> web.Response:
-    """次へ: check the address and show it for confirmation (nothing is saved yet)."""
+    """次へ: check the address and show it for confirmation (nothing is sent yet)."""
     _, holder = await require_holder(request)
     form = await request.post()
     email = _clean(str(form.get("email", "")))[: MAX_EMAIL + 1]
     again = _clean(str(form.get("email_confirm", "")))[: MAX_EMAIL + 1]
     error = _error_of(email, again)
-    if error:
+    if error or not request.app[CONFIG].mail_enabled:
         return await _form(request, holder, email, error)
-    context = {"holder": holder, "email": email, "csrf_token": await csrf_token(request)}
-    return aiohttp_jinja2.render_template("email_confirm.html", request, context)
+    sender = email_utils.parseaddr(request.app[CONFIG].mail_from)[1]
+    return await _render(
+        request, "email_confirm.html", holder=holder, email=email, from_address=sender
+    )
 
 
 async def email_confirm(request: web.Request) -> web.Response:
-    """登録する: the confirmed address is saved (checked again: the form is the client's)."""
+    """確認コードを送信する (also 再送する): the address is checked again (the form is the
+    client's), a code goes to it, and the page to type it in follows."""
     session, holder = await require_holder(request)
     email = _clean(str((await request.post()).get("email", "")))[: MAX_EMAIL + 1]
     error = _error_of(email, email)
-    if error:
+    if error or not request.app[CONFIG].mail_enabled:
         return await _form(request, holder, email, error)
-    await request.app[PROFILES].set_email(
-        holder.id, email, session_ref(session), client_address(request)
-    )
-    raise web.HTTPFound("/mypage?done=email")
+    pending = await request.app[EMAILS].send_code(holder.id, email, _origin(request, session))
+    if pending is None:
+        return await _form(request, holder, email, _TOO_MANY_SENT)
+    raise web.HTTPSeeOther("/mypage/email/verify")
+
+
+async def verify_page(request: web.Request) -> web.Response:
+    """確認コードの入力; the mail's link fills the code in (it is never applied by a GET)."""
+    _, holder = await require_holder(request)
+    code = clean_code(request.query.get("code", "")[:20]) or ""
+    return await _verify(request, holder, code)
+
+
+async def _verify(
+    request: web.Request,
+    holder: Holder,
+    code: str = "",
+    error: str | None = None,
+    email: str | None = None,
+) -> web.Response:
+    """The code page; ``email`` is the address to send a new code to once this one is
+    used up (expired, too many tries)."""
+    pending = await request.app[EMAILS].pending_of(holder.id)
+    email = pending.email if pending else email
+    if email is None:
+        raise web.HTTPSeeOther("/mypage/email")
+    return await _render(
+        request, "email_verify.html", holder=holder, pending=pending, email=email, code=code,
+        error=error, digits=CODE_DIGITS, until=jst_time(pending.expires_at) if pending else "",
+    )  # fmt: skip
+
+
+async def verify_submit(request: web.Request) -> web.Response:
+    """確認する: the code comes back; only then is the address registered."""
+    session, holder = await require_holder(request)
+    typed = str((await request.post()).get("code", ""))[:20]
+    code = clean_code(typed)
+    if code is None:
+        return await _verify(request, holder, "", f"{CODE_DIGITS}桁の数字で入力してください。")
+    result = await request.app[EMAILS].confirm(holder.id, code, _origin(request, session))
+    if result.outcome is ConfirmOutcome.CONFIRMED:
+        raise web.HTTPSeeOther("/mypage?done=email")
+    if result.outcome is ConfirmOutcome.NONE:
+        raise web.HTTPSeeOther("/mypage/email")
+    return await _verify(request, holder, "", _message_of(result), result.email)
+
+
+def _message_of(result: ConfirmResult) -> str:
+    if result.outcome is ConfirmOutcome.WRONG_CODE:
+        return (
+            "確認コードが正しくありません。メールに記載の確認コードをお確かめのうえ、"
+            f"もう一度入力してください（あと{result.tries_left}回入力できます）。"
+        )
+    return _RESULTS[result.outcome]

@@ -17,6 +17,7 @@ from web.flow import (
     start_challenge,
 )
 from web.keys import CONFIG, STORE
+from web.responses import json_response
 from web.status import status_payload
 
 _DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
@@ -49,7 +50,7 @@ async def status(request: web.Request) -> web.Response:
     """Polling fallback for browsers without EventSource; same payload as the SSE stream."""
     challenge = await current_challenge(request)
     if challenge is None:
-        return web.json_response(
+        return json_response(
             {
                 "state": None,
                 "error": "not_logged_in",
@@ -58,7 +59,7 @@ async def status(request: web.Request) -> web.Response:
             status=401,
         )
     payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
-    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+    return json_response(payload, headers={"Cache-Control": "no-store"})
 
 
 async def reissue(request: web.Request) -> web.Response:

@@ -1,0 +1,8 @@
+-- One row that the health probe rewrites (db/health.py): a real write in a transaction,
+-- so a database that can be read but not written is found out by /healthz, not by a call.
+
+CREATE TABLE health (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    probed_at INTEGER NOT NULL
+);
+INSERT INTO health (id, probed_at) VALUES (1, 0);
