@@ -7,6 +7,7 @@ import pathlib
 from aiohttp import web
 
 from web import (
+    favicon,
     sse,
     views_api,
     views_auth,
@@ -39,6 +40,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/mypage/email/verify", views_email.verify_submit)
     app.router.add_get("/healthz", views_ops.healthz)
     app.router.add_post("/api/phone/validate", views_api.validate_phone)
+    app.router.add_get("/favicon.ico", favicon.favicon)
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
 
