@@ -64,9 +64,10 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def _touch(now: int, db: sqlite3.Connection) -> None:
+    # The count always changes: a row rewritten with equal values is not written at all.
     db.execute(
-        "INSERT INTO health (id, probed_at) VALUES (1, ?)"
-        " ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+        "INSERT INTO health (id, probes, probed_at) VALUES (1, 1, ?)"
+        " ON CONFLICT (id) DO UPDATE SET probes = probes + 1, probed_at = excluded.probed_at",
         (now,),
     )
 

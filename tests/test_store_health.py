@@ -39,8 +39,19 @@ async def event_count(store: Store) -> int:
 
 async def test_a_healthy_store_passes_a_real_write(store: Store, db_path: str) -> None:
     assert (await store.probe()).ok
+    assert (await store.probe()).ok
     with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT probed_at FROM health").fetchone()[0] == store.clock()
+        row = raw.execute("SELECT probes, probed_at FROM health").fetchone()
+    assert row == (2, store.clock())  # each probe changes the row, so each one writes
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="chmod cannot take write access from an open file")
+async def test_a_second_probe_on_a_read_only_file_fails_too(
+    store: Store, db_path: str, freezer: Freezer
+) -> None:
+    assert (await store.probe()).ok  # same clock: only the count tells the row changed
+    freezer.freeze(Path(db_path), Path(db_path + "-wal"))
+    assert (await store.probe()).db == "unwritable"
 
 
 async def test_a_deleted_folder_is_reported_and_nothing_more_is_written(

@@ -16,6 +16,7 @@ import aiohttp_session
 import jinja2
 from aiohttp import web
 
+from db.dbfile import StoreUnavailable
 from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
@@ -102,6 +103,10 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     store = await Store.open(config.db, app[CLOCK])
+    health = await store.probe()
+    if not health.ok:  # a site that cannot record a login or a call must not start
+        await store.close()
+        raise StoreUnavailable(health.reason, health.db)
     app[STORE] = store
     app[SERVICE] = VerificationService(store, config)
     app[PROFILES] = Profiles(store)
@@ -127,10 +132,13 @@ async def _housekeeping(store: Store, service: VerificationService) -> None:
     ticks = 0
     while True:
         try:
-            await store.expire_due()
-            await service.settle_phone_changes()
-            if ticks % PURGE_EVERY_TICKS == 0:
-                await store.purge_sessions()
+            # The probe finds a store gone bad (or back) even when nobody asks /healthz;
+            # while it is bad the chores would only fail, and log it every second.
+            if (await store.probe()).ok:
+                await store.expire_due()
+                await service.settle_phone_changes()
+                if ticks % PURGE_EVERY_TICKS == 0:
+                    await store.purge_sessions()
         except Exception as exc:  # keep ticking: a busy database now is fine next second
             logger.warning("housekeeping failed: %r", exc)
         ticks += 1

@@ -10,6 +10,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from web.keys import STORE
+
 logger = logging.getLogger(__name__)
 
 _NOT_FOUND = (
@@ -20,6 +22,16 @@ _SERVER_ERROR = (
     "ただいま処理できませんでした",
     "申し訳ございません。システムで問題が発生しました。しばらくしてから、もう一度お試しください。",
 )
+
+_UNAVAILABLE = (
+    "ただいまご利用いただけません",
+    "申し訳ございません。システムの一時的な不具合のため、ただいまご利用いただけません。"
+    "しばらく時間をおいてから、もう一度お試しください。",
+)
+#: Answered while the store is down: they need no database (and tell the operator why).
+_WITHOUT_STORE = ("/healthz", "/metrics", "/static/", "/api/")
+#: Seconds; the health probe runs every second, so the site is back soon after the store.
+RETRY_AFTER = "30"
 
 
 def error_page(
@@ -42,12 +54,20 @@ def error_page(
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # The store's health (db/health.py): a page that would need it says so up front, even
+    # one that reads nothing (the login form), and a store failure is a 503, not a 500.
+    store = request.app.get(STORE)
+    if store is not None and not store.health.usable:
+        if not request.path.startswith(_WITHOUT_STORE):
+            return error_page(request, 503, *_UNAVAILABLE, {"Retry-After": RETRY_AFTER})
     try:
         return await handler(request)
     except web.HTTPNotFound:
         return error_page(request, 404, *_NOT_FOUND)
     except (web.HTTPException, asyncio.CancelledError):
         raise
-    except Exception:
+    except Exception as exc:
+        if store is not None and store.health.failed(exc):  # logged there, once per change
+            return error_page(request, 503, *_UNAVAILABLE, {"Retry-After": RETRY_AFTER})
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_page(request, 500, *_SERVER_ERROR)
