@@ -49,7 +49,11 @@ class Server:
              "--http", self.http, "--agi", self.agi, "--admin", "127.0.0.1:0"],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp, env={**os.environ, **(env or {})},
         )  # fmt: skip
-        self._wait_listening()
+        try:
+            self._wait_listening()
+        except BaseException:
+            self.stop()  # no process or open log left behind by a server that never came up
+            raise
 
     def _wait_listening(self) -> None:
         deadline = time.monotonic() + 30

@@ -115,6 +115,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app[SERVICE].drain_notices()  # queued mails are rows in this store
         await store.close()
 
 
