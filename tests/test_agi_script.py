@@ -9,8 +9,8 @@ the dialplan sets ``AGISIGHUP=no``).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import re
 import sys
 from dataclasses import dataclass
