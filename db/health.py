@@ -38,12 +38,14 @@ _UNAVAILABLE_CODES = frozenset({
     15,  # SQLITE_PROTOCOL
     26,  # SQLITE_NOTADB
 })  # fmt: skip
+_BUSY_CODES = frozenset({5, 6})
 
 
 @dataclass(frozen=True)
 class StoreHealth:
     """``db``: ``ok``, ``missing`` (no file at the path), ``replaced`` (another file there
-    that cannot be opened), ``unwritable`` (the probe's write failed), ``unreachable``
+    that cannot be opened), ``unwritable`` (the probe's write failed), ``busy`` (another
+    writer held the lock past the busy timeout), ``unreachable``
     (the connection itself is gone); ``reason``: what happened, in English for the
     operator ("" when ok)."""
 
@@ -135,4 +137,6 @@ class Health:
         if isinstance(exc, StoreUnavailable):
             return StoreHealth(False, exc.db, str(exc))
         where = f" {self._tx.file.path}" if self._tx.file is not None else ""
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _BUSY_CODES:
+            return StoreHealth(False, "busy", f"database{where} is locked by another writer: {exc}")
         return StoreHealth(False, "unwritable", f"database{where} cannot be written: {exc}")

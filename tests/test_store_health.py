@@ -146,6 +146,21 @@ async def test_a_change_is_logged_once_not_at_every_probe(
     ]  # fmt: skip
 
 
+async def test_a_lock_held_past_the_busy_timeout_is_busy_not_unwritable(
+    store: Store, db_path: str
+) -> None:
+    def short_wait(db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA busy_timeout = 50")
+
+    await store.transactions.run_read(short_wait)
+    with sqlite3.connect(db_path, isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        health = await store.probe()
+        other.execute("ROLLBACK")
+    assert (health.ok, health.db) == (False, "busy")
+    assert (await store.probe()).ok
+
+
 def test_store_failures_are_told_from_bugs() -> None:
     readonly = sqlite3.connect(":memory:")
     readonly.execute("PRAGMA query_only = 1")
