@@ -1,9 +1,10 @@
-"""Login throttling with exponential back-off, per login ID and per client address.
+"""In-memory rate limits with exponential back-off (the JSON API's per-address limit).
 
-After ``limit`` failures inside ``window`` seconds a key is locked for ``base_delay``
-seconds, and every further failure after a lock doubles it (capped at ``window``), as
-django-otp's ThrottlingMixin does. State is in memory: one process holds the web app, and
-a restart forgetting failures costs an attacker nothing they could not get by waiting.
+After ``limit`` hits inside ``window`` seconds a key is locked for ``base_delay`` seconds,
+and every further hit after a lock doubles it (capped at ``window``), as django-otp's
+ThrottlingMixin does. State is in memory: a restart forgetting it costs an abuser nothing
+they could not get by waiting. Login throttles are not here: they live in the store, are
+counted before the password is checked and survive a restart (db/throttles.py).
 """
 
 from __future__ import annotations
@@ -78,24 +79,3 @@ class RateLimit:
         # Counted after the check: the request that reaches the limit is still served.
         self._hits.fail(key)
         return 0
-
-
-class LoginThrottle:
-    """Both throttles a login passes: one per login ID, a looser one per client address."""
-
-    #: One address may fail this many times more often than one login ID (shared NATs).
-    ADDRESS_FACTOR = 4
-
-    def __init__(self, limit: int, window: int, clock: Clock) -> None:
-        self.by_login = Throttle(limit, window, clock)
-        self.by_address = Throttle(limit * self.ADDRESS_FACTOR, window, clock)
-
-    def wait(self, login_id: str, address: str) -> int:
-        return max(self.by_login.wait(login_id), self.by_address.wait(address))
-
-    def fail(self, login_id: str, address: str) -> int:
-        return max(self.by_login.fail(login_id), self.by_address.fail(address))
-
-    def succeed(self, login_id: str) -> None:
-        # The address keeps its count: one good password must not unlock guessing others.
-        self.by_login.reset(login_id)
