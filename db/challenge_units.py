@@ -16,7 +16,7 @@ from db.models import Challenge, ChallengeState, EndedBy
 
 CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
-    " verified_call_id, kind, hint, code, ended_by"
+    " verified_call_id, kind, last_call, code, ended_by"
 )
 
 #: (auth number, its code or None, live challenges on that number that now get a code).

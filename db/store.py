@@ -50,6 +50,10 @@ class CallerRows:
     registered: bool
     recent_challenges: tuple[Challenge, ...]  # newest first
     recent_calls: int
+    #: Live challenges on the dialled number of the caller's OWN holder that wait for
+    #: another phone (the new number of a change, the holder's other number); read only
+    #: when none of the caller's own live challenges is on that number.
+    kin_challenges: tuple[Challenge, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,21 @@ _INSERT_CALL = (
 )
 
 
-#: A refused call that names a challenge leaves this hint on it for the waiting page.
-_HINTS = {"withheld": "withheld_call", "unavailable": "unavailable_call"}
+#: A call tied to a challenge it did not verify leaves its kind on it for the waiting page
+#: (challenges.last_call, migration 0009), by outcome or by reason.
+_HINTS = {
+    "withheld": "withheld_call",
+    "unavailable": "unavailable_call",
+    "wrong_auth_number": "wrong_number",
+    "other_phone": "other_phone",
+    "old_phone": "old_phone",
+}
+_KIN = (
+    f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE auth_number = ? AND state = 'pending'"
+    " AND expires_at > ? AND phone_e164 != ? AND holder_id IN (SELECT id FROM holders"
+    " WHERE phone_e164 = ? UNION SELECT holder_id FROM contracts"
+    " WHERE insured_same_as_holder = 1 AND insured_phone_e164 = ?) LIMIT 3"
+)
 
 
 def _holder(row: sqlite3.Row) -> Holder:
@@ -88,7 +105,11 @@ def _contract(row: sqlite3.Row) -> Contract:
 
 
 def _caller_rows(
-    db: sqlite3.Connection, cli_e164: str, challenges_since: int, calls_since: int
+    db: sqlite3.Connection,
+    cli_e164: str,
+    challenges_since: int,
+    calls_since: int,
+    dialled: tuple[str, int] | None = None,
 ) -> CallerRows:
     registered = db.execute(
         "SELECT EXISTS (SELECT 1 FROM holders WHERE phone_e164 = ?)", (cli_e164,)
@@ -104,7 +125,13 @@ def _caller_rows(
         " WHERE cli_e164 = ? AND received_at > ?",
         (cli_e164, calls_since),
     ).fetchone()[0]
-    return CallerRows(bool(registered), tuple(map(challenge_row, challenges)), int(recent_calls))
+    own = tuple(map(challenge_row, challenges))
+    kin: tuple[Challenge, ...] = ()
+    if dialled is not None and not any(
+        c.auth_number == dialled[0] and c.is_live(dialled[1]) for c in own
+    ):  # the hot path (the right phone, the right number) never runs this query
+        kin = tuple(map(challenge_row, db.execute(_KIN, (*dialled, cli_e164, cli_e164, cli_e164))))
+    return CallerRows(bool(registered), own, int(recent_calls), kin)
 
 
 @dataclass(frozen=True)
@@ -112,19 +139,35 @@ class _Logged:
     call_id: int
     lost: bool  # the challenge to verify had changed meanwhile: the call verified nothing
     ended: tuple[int, ...] = ()  # the holder's other logins, ended by the verification
+    told: tuple[int, ...] = ()  # pending challenges whose last_call this call replaced
 
 
 def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> _Logged:
     """Insert the call (and verify ``verify``) inside the caller's transaction."""
     call_id = db.execute(_INSERT_CALL, _call_values(call)).lastrowid
     assert call_id is not None
-    hint = _HINTS.get(call.outcome)
+    hint = _HINTS.get(call.outcome) or _HINTS.get(call.reason)
+    told: tuple[int, ...] = ()
     if hint is not None and call.challenge_id is not None:
-        db.execute(
-            "UPDATE challenges SET hint = ? WHERE id = ? AND state = 'pending'",
+        cursor = db.execute(
+            "UPDATE challenges SET last_call = ? WHERE id = ? AND state = 'pending'",
             (hint, call.challenge_id),
         )
-    return _verify_for(db, call_id, verify, call.received_at)
+        told = (call.challenge_id,) if cursor.rowcount == 1 else ()
+    logged = _verify_for(db, call_id, verify, call.received_at)
+    return dataclasses.replace(logged, told=told) if told else logged
+
+
+def _tell_wrong_code(db: sqlite3.Connection, call: NewCall, now: int) -> tuple[int, ...]:
+    """A wrong keypad code: every live login of the caller's phone on the dialled number
+    asked for a code, and each page says the code keyed was not its own."""
+    rows = db.execute(
+        "UPDATE challenges SET last_call = 'wrong_code' WHERE phone_e164 = ?"
+        " AND auth_number = ? AND state = 'pending' AND expires_at > ? AND code IS NOT NULL"
+        " RETURNING id",
+        (call.cli_e164, call.dialled_e164, now),
+    ).fetchall()
+    return tuple(row[0] for row in rows)
 
 
 def _verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int) -> _Logged:
@@ -350,6 +393,7 @@ class Store:
         challenge_window: int,
         call_window: int,
         decide: Callable[[CallerRows | None], tuple[NewCall, int | None]],
+        dialled_e164: str | None = None,
     ) -> tuple[Call, CallerRows | None]:
         """One call's whole unit of work in one transaction and one hop to the database
         thread: the caller's rows (None without a usable number), ``decide`` on them (a
@@ -360,7 +404,8 @@ class Store:
         def work(db: sqlite3.Connection) -> tuple[CallerRows | None, NewCall, int | None, _Logged]:
             rows = None
             if cli_e164 is not None:
-                rows = _caller_rows(db, cli_e164, now - challenge_window, now - call_window)
+                at = (dialled_e164, now) if dialled_e164 else None
+                rows = _caller_rows(db, cli_e164, now - challenge_window, now - call_window, at)
             call, verify = decide(rows)
             return rows, call, verify, _record_call(db, call, verify)
 
@@ -388,12 +433,17 @@ class Store:
                 " wrong_codes = wrong_codes + ? WHERE id = ?",
                 (keyed.outcome, keyed.reason, keyed.challenge_id, keyed.wrong_codes, call_id),
             )
-            return rows, keyed, verify, _verify_for(db, call_id, verify, now)
+            logged = _verify_for(db, call_id, verify, now)
+            if keyed.reason == "wrong_code":
+                logged = dataclasses.replace(logged, told=_tell_wrong_code(db, keyed, now))
+            return rows, keyed, verify, logged
 
         rows, keyed, verify, logged = await self._tx.run_write(work)
         return self._recorded(keyed, verify, logged), rows
 
     def _recorded(self, call: NewCall, verify: int | None, logged: _Logged) -> Call:
+        for challenge_id in logged.told:
+            self.events.publish(ChallengeEvent(challenge_id, "last_call"))
         if logged.lost:
             call = dataclasses.replace(call, outcome="not_matched", reason="challenge_changed")
         elif verify is not None:

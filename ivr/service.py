@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from db.challenge_units import NewChallenge, NumberChoice
-from db.models import Call, Challenge, ChallengeEvent, NewCall
+from db.models import Call, Challenge, NewCall
 from db.phone_changes import PhoneChange, PhoneChanges
 from db.store import CallerRows, Store
 from ivr import number_pool, phone_policy, presentation, trust
@@ -167,14 +167,11 @@ class VerificationService:
             return new_call, verifying
 
         logged, rows = await self.store.decide_call(
-            facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on
-        )
+            facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on,
+            facts.dialled_e164,
+        )  # fmt: skip
         asks_code = logged.reason == "code_required"
-        decision = await self._settled(facts, logged, rows, asks_code=asks_code)
-        if decision.challenge_id and decision.outcome in (Outcome.WITHHELD, Outcome.UNAVAILABLE):
-            kind = f"{decision.outcome.value}_call"
-            self.store.events.publish(ChallengeEvent(decision.challenge_id, kind))
-        return decision
+        return await self._settled(facts, logged, rows, asks_code=asks_code)
 
     async def key_code(self, call: AgiCall, logged: Decision, keyed: str) -> Decision:
         """The caller keyed ``keyed`` during the call ``logged`` (which asked for a code):
@@ -232,6 +229,7 @@ def _caller(rows: CallerRows | None) -> CallerRecord:
         registered=bool(rows and (rows.registered or rows.recent_challenges)),
         recent_challenges=rows.recent_challenges if rows else (),
         recent_calls=rows.recent_calls if rows else 0,
+        kin_challenges=rows.kin_challenges if rows else (),
     )
 
 

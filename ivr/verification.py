@@ -29,6 +29,13 @@ class Challenge(Protocol):
     def code(self) -> str | None: ...  # the keypad code its page shows, if any
 
 
+class KinChallenge(Challenge, Protocol):
+    """A challenge of the caller's holder that waits for another phone."""
+
+    @property
+    def kind(self) -> str: ...  # "login" or "phone_change"
+
+
 def is_live(challenge: Challenge, now: int) -> bool:
     return challenge.state == "pending" and challenge.expires_at > now
 
@@ -56,6 +63,9 @@ class CallerRecord:
     registered: bool  # some holder has this number as registered phone
     recent_challenges: Sequence[Challenge]  # this phone's challenges, newest first
     recent_calls: int  # calls from this number inside the throttle window
+    #: Live challenges of the caller's own holder on the dialled number that wait for
+    #: another phone: a call from the old number during a change, or the holder's other one.
+    kin_challenges: Sequence[KinChallenge] = ()
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,26 @@ def decide(
         return Decision(Outcome.NOT_MATCHED, "invalid_cli")
     if caller.recent_calls >= call_limit:
         return Decision(Outcome.THROTTLED, "too_many_calls")
-    if not caller.registered:
-        return Decision(Outcome.NOT_MATCHED, "unregistered_number")
     if call.dialled_e164 is None:
         return Decision(Outcome.NOT_MATCHED, "invalid_dialled_number")
+    kin = _kin(call.dialled_e164, caller, now)
+    if kin is not None:
+        return kin
+    if not caller.registered:
+        return Decision(Outcome.NOT_MATCHED, "unregistered_number")
     return _match(call.dialled_e164, caller.recent_challenges, now)
+
+
+def _kin(dialled: str, caller: CallerRecord, now: int) -> Decision | None:
+    """The caller's own holder waits on this number for another of their phones: that one
+    page may be told which phone it needs (the caller hears the same not_matched)."""
+    if any(is_live(c, now) and c.auth_number == dialled for c in caller.recent_challenges):
+        return None
+    kin = [c for c in caller.kin_challenges if is_live(c, now) and c.auth_number == dialled]
+    if len(kin) != 1:
+        return None
+    reason = "old_phone" if kin[0].kind == "phone_change" else "other_phone"
+    return Decision(Outcome.NOT_MATCHED, reason, kin[0].id)
 
 
 def _match(dialled: str, challenges: Sequence[Challenge], now: int) -> Decision:
@@ -100,8 +125,10 @@ def _match(dialled: str, challenges: Sequence[Challenge], now: int) -> Decision:
         return Decision(Outcome.AMBIGUOUS, "several_pending_challenges")
     if on_number:
         return Decision(Outcome.VERIFIED, "verified", on_number[0].id)
-    if live:
-        return Decision(Outcome.NOT_MATCHED, "wrong_auth_number")
+    if live:  # the phone's one waiting page may be told it called another number
+        return Decision(
+            Outcome.NOT_MATCHED, "wrong_auth_number", live[0].id if len(live) == 1 else None
+        )
     dialled_before = [c for c in challenges if c.auth_number == dialled]
     if not dialled_before:
         return Decision(Outcome.NOT_MATCHED, "no_pending_challenge")

@@ -80,9 +80,9 @@ CASES = [
         CALL, CallerRecord(True, (), 0), Outcome.NOT_MATCHED, "no_pending_challenge", None,
     ),
     (
-        "wrong auth number",
+        "wrong auth number: the phone's one waiting page is told",
         replace(CALL, dialled_raw="0120111333", dialled_e164=OTHER_NUMBER),
-        REGISTERED, Outcome.NOT_MATCHED, "wrong_auth_number", None,
+        REGISTERED, Outcome.NOT_MATCHED, "wrong_auth_number", 1,
     ),
     (
         "expired by the clock though still pending in the store",
@@ -225,3 +225,47 @@ def test_keyed_code_table(
         reason,
         challenge_id,
     )
+
+
+@dataclass(frozen=True)
+class KinRow(Row):
+    kind: str = "login"
+
+
+def kin(id_: int = 7, kind: str = "phone_change", number: str = SHOWN_NUMBER) -> KinRow:
+    return KinRow(id_, number, "pending", NOW + 60, None, kind)
+
+
+def test_a_call_from_the_old_number_during_a_change_tells_that_change() -> None:
+    caller = CallerRecord(True, (), 0, kin_challenges=(kin(),))
+    decision = decide(CALL, caller, NOW)
+    assert (decision.outcome, decision.reason, decision.challenge_id) == (
+        Outcome.NOT_MATCHED, "old_phone", 7,
+    )  # fmt: skip
+
+
+def test_a_call_from_the_holders_other_number_tells_the_login() -> None:
+    caller = CallerRecord(False, (), 0, kin_challenges=(kin(kind="login"),))
+    decision = decide(CALL, caller, NOW)
+    assert (decision.outcome, decision.reason, decision.challenge_id) == (
+        Outcome.NOT_MATCHED, "other_phone", 7,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        CallerRecord(True, (), 0, kin_challenges=(kin(7), kin(8))),  # which one: unknown
+        CallerRecord(True, (), 0, kin_challenges=(kin(number=OTHER_NUMBER),)),  # not dialled
+        CallerRecord(True, (live(),), 0, kin_challenges=(kin(),)),  # its own login is there
+    ],
+    ids=["two waiting", "another number", "own login on the number"],
+)
+def test_kin_is_told_only_when_exactly_one_waits_on_the_number(caller: CallerRecord) -> None:
+    assert decide(CALL, caller, NOW).reason not in ("old_phone", "other_phone")
+
+
+def test_wrong_auth_number_tells_nobody_when_the_phone_has_two_logins() -> None:
+    caller = CallerRecord(True, (live(1), live(2)), 0)
+    dialled = replace(CALL, dialled_raw="0120111333", dialled_e164=OTHER_NUMBER)
+    assert decide(dialled, caller, NOW).challenge_id is None

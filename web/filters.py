@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from ivr import phone_policy
+from web.qr import tel_qr
 
 
 def japanese_date(value: str | None) -> str:
@@ -38,6 +39,14 @@ def phone_display(e164: str) -> str:
     return phone_policy.display(e164)
 
 
+def duration(seconds: int) -> str:
+    """A time span as people say it: ``20秒``, ``2分``, ``1分30秒`` (never ``1分`` for 20 s)."""
+    minutes, rest = divmod(max(0, seconds), 60)
+    if not minutes:
+        return f"{rest}秒"
+    return f"{minutes}分{rest}秒" if rest else f"{minutes}分"
+
+
 def phone_tail(e164: str | None) -> str:
     """The last 4 digits, all a page needs to name a phone (末尾4桁)."""
     return phone_policy.last_digits(e164)
@@ -48,4 +57,6 @@ FILTERS: dict[str, Callable[..., str]] = {
     "japanese_date": japanese_date,
     "masked_phone": masked_phone,
     "phone_display": phone_display,
+    "tel_qr": tel_qr,
+    "duration": duration,
 }

@@ -1,7 +1,9 @@
-"""What the waiting page says after a withheld or unavailable call named its challenge.
+"""What the waiting page says about the last call that can be tied to its challenge.
 
-The store keeps the hint on the challenge row (``Challenge.hint``), so a page that polls
-/verify/status hears of it as well as one on the SSE stream, after a restart too.
+The store keeps that call's kind on the challenge row (``Challenge.hint``, the column
+``last_call``), so a page that polls /verify/status hears of it as well as one on the SSE
+stream, after a restart too. Each tied call replaces the previous message; a call that
+cannot be tied to the challenge leaves it as it was. None of these says "verified".
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ HINT_MESSAGES = {
         "発信者番号が通知されなかったため、認証できませんでした。"
         "ご登録の電話から「186」をつけておかけ直しいただくか、"
         "電話機の電話番号通知設定をご確認ください。"
+    ),
+    "wrong_number": (
+        "ご登録の電話から、この画面とは別の番号へのお電話がありました。認証はできていません。"
+        "この画面に表示している認証専用番号へおかけ直しください。"
+    ),
+    "other_phone": (
+        "お客さまの別の電話番号からのお電話がありました。認証はできていません。"
+        "この画面に表示している末尾4桁の電話番号からおかけ直しください。"
+    ),
+    "old_phone": (
+        "これまでの電話番号からのお電話がありました。電話番号の変更はまだ完了していません。"
+        "新しい電話番号からおかけ直しください。"
+    ),
+    "wrong_code": (
+        "お電話で押された確認番号が、この画面の確認番号と違いました。認証はできていません。"
+        "画面の4桁の確認番号をお確かめのうえ、もう一度おかけください。"
     ),
 }
 

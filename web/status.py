@@ -8,6 +8,9 @@ from db.models import Challenge, ChallengeState
 from ivr import phone_policy
 from web.hints import ENDED_MESSAGES, HINT_MESSAGES
 
+#: Seconds without a tied call before the page lists what else to check (issue 10).
+CHECK_AFTER = 30
+
 
 def status_payload(challenge: Challenge, now: int, hint_kind: str | None) -> dict[str, Any]:
     state = challenge.visible_state(now)
@@ -20,6 +23,10 @@ def status_payload(challenge: Challenge, now: int, hint_kind: str | None) -> dic
         "auth_number": phone_policy.domestic(challenge.auth_number),
         "auth_number_display": phone_policy.display(challenge.auth_number),
         "expires_in": max(0, challenge.expires_at - now) if pending else 0,
+        # This challenge's whole window (the page says 有効時間 in seconds below a minute).
+        "ttl": challenge.expires_at - challenge.created_at,
+        # Seconds until the page lists what else to check when no call has come.
+        "check_after": max(0, challenge.created_at + CHECK_AFTER - now) if pending else 0,
         "hint": HINT_MESSAGES.get(hint_kind or ""),
         "hint_kind": hint_kind,
         # The digits to key on the phone, or None when the number alone names the login.

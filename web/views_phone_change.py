@@ -23,6 +23,7 @@ from web.flow import client_address, require_holder, session_ref
 from web.keys import CONFIG, SERVICE, STORE, THROTTLE
 from web.login_guards import password_ticket
 from web.passwords import PasswordPoolBusy
+from web.responses import json_response
 from web.sse import stream_challenge
 from web.status import status_payload
 from web.views_auth import busy_page
@@ -136,15 +137,15 @@ async def call_status(request: web.Request) -> web.Response:
     try:
         _, _, change = await _own_change(request)
     except web.HTTPException:
-        return web.json_response(
+        return json_response(
             {"state": None, "error": "not_logged_in", "message": "もう一度ログインしてください。"},
             status=401,
         )
     challenge = await request.app[STORE].challenge(change.challenge_id or -1)
     if challenge is None:
-        return web.json_response({"state": None, "error": "no_call"}, status=404)
+        return json_response({"state": None, "error": "no_call"}, status=404)
     payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
-    return web.json_response(payload, headers={"Cache-Control": "no-store"})
+    return json_response(payload, headers={"Cache-Control": "no-store"})
 
 
 async def call_events(request: web.Request) -> web.StreamResponse:

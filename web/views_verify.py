@@ -38,7 +38,6 @@ async def verify_page(request: web.Request) -> web.Response:
         "status": status,
         "phone_tail": phone_policy.last_digits(challenge.phone_e164),
         "call_mode": config.call_mode,
-        "ttl_minutes": max(1, config.challenge_ttl // 60),
         "csrf_token": await csrf_token(request),
     }
     response = aiohttp_jinja2.render_template("verify.html", request, context)

@@ -1,6 +1,9 @@
 /* The waiting page: follow the challenge live (EventSource), fall back to polling
    the status URL every second, count the time down, and move on when verified (to
-   data-next-url: My Page after a login, the result page after a phone change). */
+   data-next-url: My Page after a login, the result page after a phone change).
+   The message under the number is the last call the server could tie to this challenge
+   (status.hint); after data-check-after seconds with none, the page lists what else to
+   check. An ended number is struck out (#dead-box), never left as a link to tap. */
 (function () {
   "use strict";
   var root = document.getElementById("verify");
@@ -10,6 +13,7 @@
   var nextUrl = root.getAttribute("data-next-url") || "/mypage";
   var el = function (id) { return document.getElementById(id); };
   var deadline = Date.now() + Number(root.getAttribute("data-expires-in")) * 1000;
+  var checkAt = Date.now() + Number(root.getAttribute("data-check-after") || 0) * 1000;
   var finished = false;
   var source = null;
   var pollTimer = null;
@@ -23,6 +27,8 @@
     if (finished) { return; }
     var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     el("countdown").textContent = format(left);
+    /* No call tied to this page yet, and long enough: say what else to check. */
+    el("check-box").hidden = !(Date.now() >= checkAt && el("hint").hidden);
   }
 
   function stop() {
@@ -31,18 +37,23 @@
     if (pollTimer !== null) { clearTimeout(pollTimer); pollTimer = null; }
   }
 
+  function hideAll(ids) {
+    ids.forEach(function (id) { if (el(id)) { el(id).hidden = true; } });
+  }
+
   function update(status) {
     if (finished || !status) { return; }
     if (status.state === "verified") {
       stop();
+      hideAll(["hint", "check-box"]);
       el("verified-message").hidden = false;
-      el("hint").hidden = true;
       window.location.assign(nextUrl);
       return;
     }
     if (status.state === "pending") {
       deadline = Date.now() + status.expires_in * 1000;
-      el("hint").textContent = status.hint || "";
+      checkAt = Date.now() + (status.check_after || 0) * 1000;
+      el("hint").textContent = status.hint || "";  /* the last tied call replaces the last */
       el("hint").hidden = !status.hint;
       el("code").textContent = status.code || "";
       el("code-box").hidden = !status.code;
@@ -50,12 +61,9 @@
       return;
     }
     stop();  /* expired or cancelled: the number is dead, do not offer it for a tap */
-    el("lead").hidden = true;
-    el("call-box").hidden = true;
-    el("guidance").hidden = true;
-    el("countdown-line").hidden = true;
-    el("hint").hidden = true;
-    el("code-box").hidden = true;
+    hideAll(["lead", "call-box", "guidance", "countdown-line", "hint", "check-box",
+             "code-box", "cancel-form"]);
+    el("dead-box").hidden = false;
     if (status.notice && el("ended-box")) {  /* another login started or was verified */
       el("ended-notice").textContent = status.notice;
       el("ended-box").hidden = false;
@@ -105,5 +113,6 @@
   } else {
     startPolling();
   }
+  tick();
   setInterval(tick, 500);
 }());
