@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from db.health import is_unavailable
 from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
 from ivr.dialplan import AUTH_SCRIPT, NORMAL_CLEARING, REJECT_CAUSE, RESULT_VARIABLE, Outcome
 from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
@@ -76,11 +77,19 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
 async def decide_call(service: VerificationService, call: AgiCall) -> Decision:
     try:
         return await service.handle_call(call)
-    except Exception:
+    except Exception as exc:
         # The caller still gets a clear ending; the dialplan branches on ``error``.
-        logger.error("call %s: verification failed", call.env.get("agi_uniqueid", ""),
-                     exc_info=True)  # fmt: skip
+        _failed(call, "verification failed", exc)
         return Decision(Outcome.ERROR, "service_error")
+
+
+def _failed(call: AgiCall, what: str, exc: Exception) -> None:
+    """One line while the store is down (its probe logs the outage); a traceback for a bug."""
+    uniqueid = call.env.get("agi_uniqueid", "")
+    if is_unavailable(exc):
+        logger.error("call %s: %s: the store is unavailable (%s)", uniqueid, what, exc)
+    else:
+        logger.error("call %s: %s", uniqueid, what, exc_info=exc)
 
 
 class Keypad(Protocol):
@@ -125,9 +134,8 @@ async def _decide_code(
 ) -> Decision:
     try:
         return await service.key_code(call, decision, keyed.digits)
-    except Exception:
-        logger.error("call %s: keypad code could not be checked",
-                     call.env.get("agi_uniqueid", ""), exc_info=True)  # fmt: skip
+    except Exception as exc:
+        _failed(call, "keypad code could not be checked", exc)
         return Decision(Outcome.ERROR, "service_error")
 
 
