@@ -42,11 +42,11 @@ WRONG_CODE = "callauth/wrong_code"
 FALLBACK_PROMPT = "beep"
 
 
-def reject_cause(outcome: Outcome) -> int:
-    """Reject mode's hang-up cause: 16 Normal Clearing once verified, else 21 Call Rejected.
-
-    Either way the ringing call is never answered, so it costs the caller nothing.
-    """
+def hangup_cause(outcome: Outcome) -> int:
+    """The cause every call callauth ends carries: 16 Normal Clearing once verified, else
+    21 Call Rejected, in reject mode (the ringing call: SIP 603 / 403) and on an answered
+    call alike (announce mode, a keypad code), so the ``h`` extension, AMI's Hangup event
+    and the call log always name one. AGI ``HANGUP`` would set none (cause 0)."""
     return NORMAL_CLEARING if outcome is Outcome.VERIFIED else REJECT_CAUSE
 
 
@@ -140,7 +140,7 @@ async def _decide_code(
 
 
 async def _reject(channel: AgiChannel, outcome: Outcome) -> None:
-    cause = reject_cause(outcome)
+    cause = hangup_cause(outcome)
     # On a ringing channel ``Hangup`` returns -1 and Asterisk then sends HANGUP: expected.
     await channel.exec("Hangup", str(cause))
     # The service logged the call and its outcome at INFO: one line per call in production.
@@ -154,8 +154,11 @@ async def _announce(channel: AgiChannel, outcome: Outcome, *, answered: bool = F
     prompt = PROMPTS[outcome]
     if await channel.stream_file(prompt) < 0:
         logger.warning("call %s: prompt %s could not be played", channel.uniqueid, prompt)
-    await channel.hangup()
-    logger.info("call %s: %s, announced and hung up", channel.uniqueid, outcome.value)
+    cause = hangup_cause(outcome)
+    # Hangup(N), not AGI HANGUP: the answered call ends with the cause reject mode gives.
+    await channel.exec("Hangup", str(cause))
+    logger.info("call %s: %s, announced and hung up with cause %d",
+                channel.uniqueid, outcome.value, cause)  # fmt: skip
 
 
 ROUTES: dict[str, Route] = {AUTH_SCRIPT: auth}

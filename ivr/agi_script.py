@@ -26,7 +26,7 @@ from asterisk.agi import AGI, AGIAppError, AGIHangup, AGIUnknownError
 
 from db.store import Store
 from ivr.agi_channel import CallHungUp, KeypadInput
-from ivr.agi_handlers import PROMPTS, ask_code, decide_call, reject_cause
+from ivr.agi_handlers import PROMPTS, ask_code, decide_call, hangup_cause
 from ivr.config import Config, ConfigError, load_file
 from ivr.dialplan import RESULT_VARIABLE, Outcome
 from ivr.service import AgiCall, VerificationService
@@ -111,11 +111,7 @@ def run(agi: AGI, config: Config) -> Outcome | None:
 
 
 def _reject(agi: AGI, outcome: Outcome) -> None:
-    cause = reject_cause(outcome)
-    try:
-        agi.appexec("Hangup", str(cause))
-    except AGIAppError:
-        pass  # Hangup always returns -1, which pyst2 raises: expected
+    cause = _hangup(agi, outcome)
     logger.info("call %s: %s, rejected unanswered with cause %d",
                 agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
 
@@ -130,7 +126,19 @@ def _announce(agi: AGI, outcome: Outcome, *, answered: bool = False) -> None:
     except AGIAppError:  # -1: the prompt is not installed
         logger.warning("call %s: prompt %s could not be played",
                        agi.env.get("agi_uniqueid", ""), PROMPTS[outcome])  # fmt: skip
-    agi.hangup()
+    cause = _hangup(agi, outcome)
+    logger.info("call %s: %s, announced and hung up with cause %d",
+                agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
+
+
+def _hangup(agi: AGI, outcome: Outcome) -> int:
+    """``EXEC Hangup N`` (never AGI ``HANGUP``, which sets no cause); the cause used."""
+    cause = hangup_cause(outcome)
+    try:
+        agi.appexec("Hangup", str(cause))
+    except AGIAppError:
+        pass  # Hangup always returns -1, which pyst2 raises: expected
+    return cause
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,7 +5,10 @@ The behaviour is the one recorded in ``tests/fixtures/`` (Asterisk 22.10.1):
 - ``GET VARIABLE`` answers from the channel (``200 result=0`` when unset) and, like
   ``SET VARIABLE``, ``EXEC`` and ``VERBOSE``, still works on a dead channel;
 - ``ANSWER``, ``STREAM FILE`` and ``HANGUP`` get ``511`` on a dead channel;
-- ``EXEC Hangup N`` returns ``200 result=-1`` and the channel dies with cause N;
+- ``EXEC Hangup N`` returns ``200 result=-1`` and the channel dies with cause N, ringing
+  or answered (the Hangup application sets the cause whatever the channel's state);
+- AGI ``HANGUP`` ends the channel with no cause: Asterisk's ``h`` extension and AMI report
+  0 (res_agi only asks for a soft hang-up);
 - when the channel dies, Asterisk sends ``HANGUP`` once, on its own line;
 - ``GET DATA``, ``WAIT FOR DIGIT`` and ``STREAM FILE`` with escape digits read the caller's
   keypad (:mod:`ivr.simulated_keypad`), one ``CallSpec.dtmf`` entry each, in order; a
@@ -26,8 +29,10 @@ if TYPE_CHECKING:
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
 UNKNOWN = "510 Invalid or unknown command"
-#: Cause of a hang-up by the caller or by the AGI ``HANGUP`` command.
+#: Cause of a hang-up by the caller.
 NORMAL_CLEARING = 16
+#: Cause after the AGI ``HANGUP`` command, which sets none.
+NO_CAUSE = 0
 
 _SUBSTITUTION = re.compile(r"\$\{([^}]*)\}")
 
@@ -175,7 +180,7 @@ class SimulatedChannel:
     def _hangup(self, rest: list[str]) -> str:
         if not self.alive:
             return DEAD
-        self._die(NORMAL_CLEARING)
+        self._die(NO_CAUSE)
         return "200 result=1"
 
     def _exec(self, rest: list[str]) -> str:

@@ -242,14 +242,29 @@ async def test_caller_hanging_up_during_the_call_still_records_the_decision(stor
     [({}, Outcome.VERIFIED), ({"presentation": "prohib"}, Outcome.WITHHELD),
      ({"caller": "08011112222"}, Outcome.NOT_MATCHED)],
 )  # fmt: skip
-async def test_announce_mode_answers_and_plays_the_outcome_prompt(store, kwargs, outcome) -> None:
+async def test_announce_mode_answers_plays_the_prompt_and_ends_with_reject_modes_cause(
+    store, kwargs, outcome
+) -> None:
     async with fastagi(store, call_mode="announce") as server:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, dialled=dialled(challenge), **kwargs)
     assert result.outcome == outcome.value
     assert result.answered and result.played == (PROMPTS[outcome],)
-    assert result.commands[-3:] == ["ANSWER", f'STREAM FILE {PROMPTS[outcome]} ""', "HANGUP"]
-    assert result.hangup_cause == 16
+    # Hangup(16|21), as reject mode: AGI HANGUP would leave the h extension and AMI cause 0.
+    cause = 16 if outcome is Outcome.VERIFIED else 21
+    assert result.commands[-3:] == [
+        "ANSWER", f'STREAM FILE {PROMPTS[outcome]} ""', f"EXEC Hangup {cause}"
+    ]  # fmt: skip
+    assert result.hangup_cause == cause and "HANGUP" not in result.commands
+
+
+async def test_a_call_answered_for_a_keypad_code_ends_with_a_cause(store) -> None:
+    async with fastagi(store, code_mode="always") as server:  # reject mode, yet answered
+        challenge = await start_challenge(server, await add_holder(store))
+        spec = scenario("allowed", dialled=dialled(challenge), dtmf=("0000", "0000", "0000"))
+        result = await call_spec(server, spec)
+    assert result.answered and result.outcome == "not_matched"
+    assert result.commands[-1] == "EXEC Hangup 21" and result.hangup_cause == 21
 
 
 def test_every_outcome_has_a_prompt() -> None:

@@ -180,6 +180,17 @@ async def test_announce_mode_answers_plays_and_hangs_up(
     assert run.returncode == 0, run.stderr
     assert run.outcome == "verified" and run.channel.answered
     assert run.channel.played == ["callauth/verified"] and run.channel.cause == 16
+    assert run.commands[-1] == 'EXEC Hangup "16"'  # a cause, not AGI HANGUP's none
+
+
+async def test_announce_mode_refusal_ends_with_call_rejected(
+    db_path: str, pending: Challenge, announce_config: Path
+) -> None:
+    header = classic_header("fastagi-prohibited.txt")
+    run = await run_script(header, "prohibited", "--db", db_path, "--config",
+                           str(announce_config))  # fmt: skip
+    assert run.outcome == "withheld" and run.channel.answered
+    assert run.commands[-1] == 'EXEC Hangup "21"' and run.channel.cause == 21
 
 
 async def test_a_bad_config_tells_the_dialplan_error(bad_config: Path) -> None:

@@ -263,3 +263,18 @@ def test_callauth_call_refuses_keys_a_keypad_does_not_have(tmp_path: Path) -> No
                            "--to", "0120111222", "--dtmf", "12x3"],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 2 and "--dtmf" in done.stderr and "'x'" in done.stderr
+
+
+def test_agi_hangup_sets_no_cause_but_the_hangup_application_does_even_once_answered() -> None:
+    # res_agi's HANGUP only asks for a soft hang-up (the h extension and AMI say cause 0);
+    # pbx_builtin_hangup sets its cause whatever the channel's state and returns -1.
+    plain = SimulatedChannel(SCENARIOS["allowed"])
+    assert [plain.respond(c) for c in ("ANSWER", "HANGUP")] == [
+        ["200 result=0"], ["200 result=1", "HANGUP"],
+    ]  # fmt: skip
+    assert plain.cause == 0
+    answered = SimulatedChannel(SCENARIOS["allowed"])
+    assert [answered.respond(c) for c in ("ANSWER", "EXEC Hangup 21", "ANSWER")] == [
+        ["200 result=0"], ["200 result=-1", "HANGUP"], [DEAD],
+    ]  # fmt: skip
+    assert answered.answered and answered.cause == 21
