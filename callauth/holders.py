@@ -15,6 +15,7 @@ import os
 import sqlite3
 import sys
 
+from callauth import holders_import
 from db.store import Store
 from db.throttles import ThrottlePolicy, Throttles
 from ivr.config import Config
@@ -30,6 +31,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     unlock.add_argument("login_id", metavar="LOGIN_ID")
     unlock.add_argument("--config", metavar="FILE", help="TOML configuration file")
     unlock.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+    holders_import.add_arguments(actions)
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
@@ -47,6 +49,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         print(f"callauth holders: cannot open the database {config.db}: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.action == "import":
+            return await holders_import.run_import(store, config, args)
+        if args.action == "export":
+            return await holders_import.run_export(store, args)
         return await _unlock(store, config, args.login_id)
     finally:
         await store.close()
