@@ -68,6 +68,10 @@ class ChallengeEvents:
         for subscription in self._listeners.get(event.challenge_id, ()):
             subscription.put(event)
 
+    def challenge_ids(self) -> list[int]:
+        """The challenges someone listens to (db/external.py re-reads only these)."""
+        return list(self._listeners)
+
     @property
     def listeners(self) -> int:
         return sum(len(s) for s in self._listeners.values())

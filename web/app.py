@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from db.dbfile import StoreUnavailable
+from db.external import ExternalChanges
 from db.outbox import Outbox
 from db.profiles import Profiles
 from db.store import Clock, Store, system_clock
@@ -26,6 +27,7 @@ from ivr.pbx_state import PbxCollector, PbxState
 from ivr.service import VerificationService
 from web import filters
 from web.cookie_policy import secure_cookie_middleware
+from web.cors import cors_headers
 from web.csrf import csrf_middleware
 from web.enforcement import Enforcement
 from web.errors import error_middleware
@@ -87,7 +89,9 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(login_guards_ctx)
     app.cleanup_ctx.append(housekeeping_ctx)
+    app.cleanup_ctx.append(external_changes_ctx)
     app.on_response_prepare.append(_security_headers)
+    app.on_response_prepare.append(cors_headers)
     app.on_shutdown.append(_stop_event_streams)
     return app
 
@@ -123,6 +127,18 @@ async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(
         _housekeeping(app[STORE], app[SERVICE]), name="callauth-housekeeping"
     )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def external_changes_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Verifications by the classic AGI script or another ``serve`` on this file reach the
+    waiting pages too (db/external.py polls SQLite's data_version)."""
+    store = app[STORE]
+    watcher = ExternalChanges(store.transactions, store.events)
+    task = asyncio.create_task(watcher.run(), name="callauth-external-changes")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
