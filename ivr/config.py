@@ -19,6 +19,9 @@ from ivr import phone_policy
 
 ENV_PREFIX = "CALLAUTH_"
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9._-]{16,128}")
+#: An origin as browsers send it in ``Origin``: scheme, host, optional port, nothing else.
+_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 #: Dates (the enforcement date, change dates) are Japanese calendar days.
 JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
 
@@ -94,6 +97,9 @@ class Config:
     secret_key: str = field(default="", repr=False)
     #: Requests per minute one client address may make to the JSON API (/api/…).
     api_rate_limit: int = 120
+    #: Origins (``https://host[:port]``) whose pages may call the JSON API from the browser
+    #: (CORS: the insurer's application form). Empty = the API's own origin only.
+    api_allowed_origins: tuple[str, ...] = ()
     session_max_age: int = 1800
     #: Secure cookies: "auto" (unless the site is bound to loopback, or behind a proxy the
     #: trusted_proxy_header says served https), "true" or "false". Normalised to one word.
@@ -195,6 +201,8 @@ class Config:
             raise ConfigError(f"mail_from: expected 'Name <address>', got {self.mail_from!r}")
         if self.site_url and not self.site_url.startswith(("http://", "https://")):
             raise ConfigError(f"site_url: expected http(s)://HOST[:PORT], got {self.site_url!r}")
+        origins = tuple(_origin(o) for o in self.api_allowed_origins)
+        object.__setattr__(self, "api_allowed_origins", origins)
 
     @property
     def public_url(self) -> str:
@@ -222,6 +230,19 @@ class Config:
         if not found or sum(u.share for u in found) != 100:
             raise ConfigError("underwriters: the shares must add up to 100")
         return tuple(found)
+
+
+def _origin(text: str) -> str:
+    """``text`` as browsers write it in ``Origin``: lower case, no default port."""
+    found = _ORIGIN.fullmatch(text.strip().lower())
+    if found is None:
+        raise ConfigError(
+            "api_allowed_origins: expected scheme://host[:port] (no path, no trailing slash,"
+            f" no '*'), got {text!r}"
+        )
+    scheme, host, port = found.groups()
+    keep = f":{port}" if port and port != _DEFAULT_PORTS[scheme] else ""
+    return f"{scheme}://{host}{keep}"
 
 
 def _secure_word(value: str | bool) -> str:

@@ -7,7 +7,8 @@ visit to the login page writes no session row.
 ``/api/`` is exempt: it neither reads nor trusts the session cookie and changes nothing
 (phone-number validation for the applicant form, used before anyone has an account), so a
 forged cross-site request gains nothing; a cross-site JSON POST also needs a CORS
-preflight that this app never grants, so the response cannot be read either.
+preflight, granted only to the origins in ``api_allowed_origins`` and never with
+credentials (web/cors.py), so no other site can read the response either.
 """
 
 from __future__ import annotations

@@ -7,17 +7,21 @@ import pathlib
 from aiohttp import web
 
 from web import (
+    cors,
     favicon,
+    openapi,
     sse,
     views_api,
     views_auth,
     views_contracts,
+    views_demo,
     views_email,
     views_mypage,
     views_ops,
     views_phone_change,
     views_verify,
 )
+from web.keys import CONFIG
 
 STATIC_DIR = pathlib.Path(__file__).parent / "static"
 
@@ -40,6 +44,12 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/mypage/email/verify", views_email.verify_submit)
     app.router.add_get("/healthz", views_ops.healthz)
     app.router.add_post("/api/phone/validate", views_api.validate_phone)
+    app.router.add_get("/api/openapi.json", openapi.openapi)
+    for path in ("/api/phone/validate", "/api/openapi.json"):  # CORS preflight (web/cors.py)
+        app.router.add_route("OPTIONS", path, cors.preflight)
+    if app[CONFIG].demo:  # the insurer's application form, as an insurer would embed the field
+        app.router.add_get("/demo/apply", views_demo.apply_form)
+        app.router.add_post("/demo/apply", views_demo.apply_submit)
     app.router.add_get("/favicon.ico", favicon.favicon)
     app.router.add_static("/static/", STATIC_DIR, name="static")
 

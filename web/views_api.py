@@ -1,24 +1,22 @@
 """JSON API: phone-number validation, shared by the applicant form and My Page.
 
 Not cookie-authenticated and free of side effects, hence exempt from CSRF (see web.csrf).
+Pages on the origins in ``api_allowed_origins`` may call it from the browser (web/cors.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from ivr import phone_policy
+from ivr.number_answer import answer
 from web.json_body import BadBody, read_json
 from web.keys import API_LIMIT, CONFIG
 from web.responses import json_response
 
 logger = logging.getLogger(__name__)
-
-MAX_NUMBER_LENGTH = 64
 
 
 def _bad_request(japanese: str, english: str) -> web.Response:
@@ -51,8 +49,4 @@ async def validate_phone(request: web.Request) -> web.Response:
             "電話番号（number）を文字列で指定してください。",
             'The field "number" is missing or is not a string.',
         )
-    if len(number) > MAX_NUMBER_LENGTH:  # an answer, not an error: it is not a number
-        result = phone_policy.NumberCheck(False, None, "invalid", phone_policy.TOO_LONG)
-    else:
-        result = phone_policy.check(number, request.app[CONFIG].allowed_kinds)
-    return json_response(dataclasses.asdict(result))
+    return json_response(answer(number, request.app[CONFIG].allowed_kinds))
