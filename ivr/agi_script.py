@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from asterisk.agi import AGI, AGIAppError, AGIHangup, AGIUnknownError
+from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup, AGIUnknownError
 
 from db.store import Store
 from ivr.agi_channel import CallHungUp, KeypadInput
@@ -38,6 +38,14 @@ LOCAL_PEER = "127.0.0.1"
 
 
 class ClassicAgi(AGI):  # type: ignore[misc]
+    #: Whether CALLAUTH_RESULT was set: a failure after it keeps the word already given.
+    result_set = False
+
+    def set_variable(self, name: str, value: str) -> None:
+        super().set_variable(name, value)
+        if name == RESULT_VARIABLE:
+            self.result_set = True
+
     def get_result(self, stdin: Any = None) -> dict[str, Any]:
         try:
             return dict(super().get_result())
@@ -156,29 +164,58 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handler = logging.FileHandler(args.log) if args.log else logging.StreamHandler(sys.stderr)
-    logging.basicConfig(level=logging.INFO, handlers=[handler],
-                        format="%(asctime)s %(levelname)s callauth-agi: %(message)s")  # fmt: skip
+    """One call; exit 0, or 2 (AGISTATUS=FAILURE) after any failure, which always leaves
+    ``CALLAUTH_RESULT=error`` and one log line, never a traceback on Asterisk's console."""
+    try:
+        args: argparse.Namespace | None = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad AGI() line: argparse said why
+        if not exc.code:
+            return 0
+        args = None
+    _log_to(args.log if args else None)
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
     with open(os.devnull, "w", encoding="utf-8") as quiet:
         agi = ClassicAgi(stdin=stdin, stdout=stdout, stderr=quiet)
+        return _call(agi, args)
+
+
+def _call(agi: ClassicAgi, args: argparse.Namespace | None) -> int:
+    uniqueid = agi.env.get("agi_uniqueid", "")
+    try:
+        if args is None:
+            raise ConfigError("bad arguments in the dialplan's AGI(callauth-agi,...) line")
+        run(agi, _config(args))
+        return 0
+    except ConfigError as exc:
+        logger.error("call %s: configuration: %s", uniqueid, exc)
+    except Exception as exc:  # a bug or a broken PBX pipe: the call still ends as error
+        logger.error("call %s: failed: %r", uniqueid, exc)
+        logger.debug("call %s: traceback", uniqueid, exc_info=True)
+    if not agi.result_set:
+        _tell_dialplan(agi, Outcome.ERROR)
+    return 2
+
+
+def _log_to(path: str | None) -> None:
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    problem = None
+    if path:
         try:
-            config = _config(args)
-        except ConfigError as exc:
-            logger.error("%s", exc)
-            _tell_dialplan(agi, Outcome.ERROR)
-            return 2
-        run(agi, config)
-    return 0
+            handler = logging.FileHandler(path)
+        except OSError as exc:  # log to stderr instead, and say so
+            problem = exc
+    logging.basicConfig(level=logging.INFO, handlers=[handler],
+                        format="%(asctime)s %(levelname)s callauth-agi: %(message)s")  # fmt: skip
+    if problem is not None:
+        logger.error("cannot open the log file: %s", problem)
 
 
 def _tell_dialplan(agi: AGI, outcome: Outcome) -> None:
     try:
         agi.set_variable(RESULT_VARIABLE, outcome.value)
-    except AGIHangup:
-        pass
+    except AGIException as exc:  # hung up, or Asterisk has gone: nothing more to tell
+        logger.info("CALLAUTH_RESULT not set: %s", exc)
 
 
 if __name__ == "__main__":

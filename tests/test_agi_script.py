@@ -244,3 +244,33 @@ async def test_a_database_the_script_cannot_open_tells_the_dialplan_error(
     run = await run_script(header, "allowed", "--db", missing, "--config", str(config_file))
     assert run.returncode == 0 and run.outcome == "error"
     assert "Traceback" not in run.stderr and "verification failed" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--config", "/nonexistent/callauth.toml"), "configuration: config file:"),
+        (("--no-such-option",), "bad arguments in the dialplan's AGI"),
+    ],
+)
+async def test_a_config_or_command_line_it_cannot_use_is_error_in_one_line(
+    args: tuple[str, ...], said: str
+) -> None:
+    run = await run_script(classic_header("fastagi-allowed.txt"), "allowed", *args)
+    # Exit 2 is AGISTATUS=FAILURE; the dialplan's error branch goes first (CALLAUTH_RESULT).
+    assert run.returncode == 2 and run.outcome == "error"
+    assert run.commands == ['SET VARIABLE "CALLAUTH_RESULT" "error"']
+    errors = [line for line in run.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and said in errors[0], run.stderr
+    assert "Traceback" not in run.stderr
+
+
+async def test_a_log_file_it_cannot_open_goes_to_stderr_and_the_call_still_runs(
+    db_path: str, pending: Challenge, config_file: Path, tmp_path: Path
+) -> None:
+    log = str(tmp_path / "no-such-folder" / "agi.log")
+    header = classic_header("fastagi-allowed.txt")
+    run = await run_script(header, "allowed", "--db", db_path, "--config", str(config_file),
+                           "--log", log)  # fmt: skip
+    assert run.returncode == 0 and run.outcome == "verified"
+    assert "cannot open the log file" in run.stderr and "Traceback" not in run.stderr
