@@ -12,7 +12,14 @@ from typing import Protocol
 
 from db.health import is_unavailable
 from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
-from ivr.dialplan import AUTH_SCRIPT, NORMAL_CLEARING, REJECT_CAUSE, RESULT_VARIABLE, Outcome
+from ivr.dialplan import (
+    AUTH_SCRIPT,
+    NORMAL_CLEARING,
+    REJECT_CAUSE,
+    RESULT_VARIABLE,
+    UNAVAILABLE_CAUSE,
+    Outcome,
+)
 from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
 from ivr.service import AgiCall, VerificationService
 from ivr.verification import Decision
@@ -43,11 +50,14 @@ FALLBACK_PROMPT = "beep"
 
 
 def hangup_cause(outcome: Outcome) -> int:
-    """The cause every call callauth ends carries: 16 Normal Clearing once verified, else
-    21 Call Rejected, in reject mode (the ringing call: SIP 603 / 403) and on an answered
-    call alike (announce mode, a keypad code), so the ``h`` extension, AMI's Hangup event
-    and the call log always name one. AGI ``HANGUP`` would set none (cause 0)."""
-    return NORMAL_CLEARING if outcome is Outcome.VERIFIED else REJECT_CAUSE
+    """The cause every call callauth ends carries: 16 Normal Clearing once verified, 34
+    when it could not decide (error), else 21 Call Rejected; in reject mode (the ringing
+    call: SIP 603 / 503 / 403) and on an answered call alike (announce mode, a keypad code),
+    so the ``h`` extension, AMI's Hangup event and the call log always name one. AGI
+    ``HANGUP`` would set none (cause 0)."""
+    if outcome is Outcome.VERIFIED:
+        return NORMAL_CLEARING
+    return UNAVAILABLE_CAUSE if outcome is Outcome.ERROR else REJECT_CAUSE
 
 
 async def auth(channel: AgiChannel, service: VerificationService) -> None:

@@ -36,3 +36,6 @@ class Outcome(enum.StrEnum):
 REJECT_CAUSE = 21
 #: Q.850 cause 16 "Normal Clearing" after a verified call.
 NORMAL_CLEARING = 16
+#: Q.850 cause 34 "No Circuit/Channel Available" when callauth could not decide (error):
+#: SIP 503, "try later", as the dialplan gives when callauth is unreachable.
+UNAVAILABLE_CAUSE = 34

@@ -130,6 +130,51 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(out)
 
 
+def _specificity(pattern: str) -> list[int]:
+    """Asterisk's order of patterns (pbx.c ext_cmp): position by position, the one whose
+    character matches fewer characters wins; ``.`` and ``!`` match the most."""
+    if not pattern.startswith("_"):
+        return [0]  # an exact extension comes before every pattern
+    counts = {"X": 10, "Z": 9, "N": 8, ".": 1000, "!": 2000}
+    weights, chars = [], iter(pattern[1:])
+    for char in chars:
+        if char == "[":
+            body = "".join(iter(lambda: next(chars), "]"))
+            size = sum(ord(b) - ord(a) + 1 for a, b in re.findall(r"(.)-(.)", body))
+            weights.append(size + len(re.sub(r".-.", "", body)))
+        else:
+            weights.append(counts.get(char.upper(), 1))
+    return weights
+
+
+def best_match(extensions: list[Extension], number: str) -> Extension | None:
+    """The extension Asterisk runs for ``number``: the most specific that matches."""
+    matching = [e for e in extensions if e.matches(number)]
+    return min(matching, key=lambda e: _specificity(e.pattern), default=None)
+
+
+_GOTO_EXTEN = re.compile(r"Goto\((?P<target>[^,]*),1\)")
+
+
+def route(name: str, context: str, number: str) -> tuple[Extension | None, str]:
+    """Where a call to ``number`` in ``context`` runs its steps, following an extension
+    whose only step is ``Goto(<new number>,1)`` (``${EXTEN}`` and ``${EXTEN:n}`` expanded)."""
+    extensions = dialplan(name)[context]
+    for _ in range(5):
+        found = best_match(extensions, number)
+        if found is None or len(found.steps) != 1 or found.steps[0].app != "Goto":
+            return found, number
+        target = found.steps[0].args.rsplit(",", 1)
+        if len(target) != 2 or target[1] != "1" or "," in target[0]:
+            return found, number
+        number = _expand_exten(target[0], number)
+    raise AssertionError(f"{name} [{context}]: Goto loop from {number}")
+
+
+def _expand_exten(text: str, exten: str) -> str:
+    return re.sub(r"\$\{EXTEN(?::(\d+))?\}", lambda m: exten[int(m[1] or 0) :], text)
+
+
 def globals_of(name: str) -> dict[str, str]:
     found = sections_named(read_sections(name), "globals")
     return {key: value for section in found for key, value in section.options}

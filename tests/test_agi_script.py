@@ -243,6 +243,7 @@ async def test_a_database_the_script_cannot_open_tells_the_dialplan_error(
     missing = str(tmp_path / "no-such-folder" / "callauth.db")
     run = await run_script(header, "allowed", "--db", missing, "--config", str(config_file))
     assert run.returncode == 0 and run.outcome == "error"
+    assert run.channel.cause == 34  # SIP 503: try later
     assert "Traceback" not in run.stderr and "verification failed" in run.stderr
 
 

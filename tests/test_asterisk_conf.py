@@ -14,9 +14,11 @@ from tests.asterisk_conf import (
     CONF,
     Extension,
     Step,
+    best_match,
     dialplan,
     globals_of,
     read_sections,
+    route,
     sections_named,
     substitute,
 )
@@ -29,12 +31,12 @@ RESULT_REF = "${" + RESULT_VARIABLE + "}"
 
 
 def steps_until_agi(name: str, context: str, number: str) -> tuple[list[Step], Step, list[Step]]:
-    """(steps before, the AGI step, steps after) of the one extension matching ``number``."""
-    matching = [e for e in dialplan(name)[context] if e.matches(number)]
-    assert len(matching) == 1, f"{name} [{context}]: {number} matches {len(matching)} extensions"
-    steps = matching[0].steps
+    """(steps before, the AGI step, steps after) of the extension a call to ``number`` runs."""
+    found, _ = route(name, context, number)
+    assert found is not None, f"{name} [{context}]: no extension for {number}"
+    steps = found.steps
     agi = [i for i, step in enumerate(steps) if step.app == "AGI"]
-    assert agi, f"{name} [{context}] {matching[0].pattern}: no AGI()"
+    assert agi, f"{name} [{context}] {found.pattern}: no AGI()"
     return steps[: agi[0]], steps[agi[0]], steps[agi[0] + 1 :]
 
 
@@ -117,8 +119,73 @@ def test_announce_mode_has_a_branch_for_every_outcome() -> None:
     words = {e.pattern for e in results} - {"play", "i"}
     assert words == {o.value for o in Outcome}
     play = next(e for e in results if e.pattern == "play")
-    assert [s.app for s in play.steps] == ["Answer", "Playback", "Hangup"]
+    assert [s.app for s in play.steps[:2]] == ["Answer", "Playback"]
     assert play.steps[1].args == f"callauth/{RESULT_REF}"
+    # The dialplan's own prompt ends with the causes callauth's own endings carry.
+    hangups = {s.label or "rejected": s.args for s in play.steps if s.app == "Hangup"}
+    assert hangups == {"rejected": "21", "verified": "16", "error": "34"}
+    assert f'"{RESULT_REF}" = "verified"]?verified' in play.steps[2].args
+
+
+def forms(number: str) -> list[str]:
+    """The ways carriers deliver the called number 0120111222."""
+    national = number.removeprefix("0")
+    return [number, f"+81{national}", f"81{national}", national]
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+@pytest.mark.parametrize("number", CONFIG.auth_numbers)
+def test_every_form_of_an_auth_number_reaches_agi_as_the_domestic_number(
+    name: str, number: str
+) -> None:
+    for form in forms(number):
+        found, reached = route(name, TRUSTED, form)
+        assert found is not None and reached == number, f"{name}: {form} -> {reached}"
+        before, _, _ = steps_until_agi(name, TRUSTED, form)
+        # callauth reads agi_dnid first: it carries the domestic form as well.
+        assert Step("", "Set", "CALLERID(dnid)=${EXTEN}") in before
+
+
+OUTSIDE = ["0312345678", "+81312345678", "0120999000", "0120111", "01201112223", "+1555"]
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+@pytest.mark.parametrize("number", OUTSIDE)
+def test_a_number_outside_the_pool_is_logged_by_name_and_refused_unallocated(
+    name: str, number: str
+) -> None:
+    found, reached = route(name, TRUSTED, number)
+    assert found is not None and reached == number
+    log, hangup = found.steps
+    assert log.app == "Log" and log.args.startswith("NOTICE,") and "${EXTEN}" in log.args
+    assert "not an authentication number" in log.args
+    assert hangup == Step("", "Hangup", "1")  # 1 Unallocated: SIP 404 Not Found
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+def test_the_catch_all_leaves_the_h_and_i_extensions_alone(name: str) -> None:
+    extensions = dialplan(name)[TRUSTED]
+    hangup = best_match(extensions, "h")
+    assert hangup is not None and hangup.pattern == "h"
+    invalid = best_match(extensions, "i")
+    assert invalid is not None and "${INVALID_EXTEN}" in invalid.steps[0].args
+
+
+@pytest.mark.parametrize("name", DIALPLANS)
+@pytest.mark.parametrize("context", [TRUSTED, INTERNAL])
+def test_an_error_result_has_its_own_branch_before_agistatus(name: str, context: str) -> None:
+    # The classic script exits 2 (AGISTATUS=FAILURE) after setting error: the error branch
+    # must be taken first, and its line must not blame the FastAGI address.
+    _, _, after = steps_until_agi(name, context, CONFIG.auth_numbers[0])
+    assert after[0] == Step("", "GotoIf", f'$["{RESULT_REF}" = "error"]?error')
+    labelled = {step.label: i for i, step in enumerate(after) if step.label}
+    error_log = after[labelled["error"]]
+    assert error_log.app == "Log" and error_log.args.startswith("ERROR,")
+    assert "CALLAUTH_AGI" not in error_log.args and "callauth's own log" in error_log.args
+    unreachable = after[labelled["unreachable"]]
+    assert "${CALLAUTH_AGI}" in unreachable.args and "callauth-agi" in unreachable.args
+    if name == "extensions.conf":
+        assert after[labelled["error"] + 1] == Step("", "Hangup", "34")
 
 
 def entries_into(extensions: list[Extension], context: str) -> list[str]:
@@ -194,3 +261,21 @@ def test_manager_binds_where_callauth_connects_with_least_privilege() -> None:
     assert user.all("deny") == ["0.0.0.0/0.0.0.0"]
     permitted = [ipaddress.ip_network(p, strict=True) for p in user.all("permit")]
     assert permitted == [ipaddress.ip_network(f"{CONFIG.ami.host}/32")]
+
+
+def test_the_carrier_is_not_sent_options_every_minute() -> None:
+    aor = next(
+        s for s in read_sections("pjsip.conf") if s.name == "carrier" and s.get("type") == "aor"
+    )
+    # Calls come in identified by IP: no contact status is needed to receive them.
+    assert int(aor.get("qualify_frequency") or 0) == 0
+
+
+def test_the_test_phone_presents_a_configured_caller_id_and_stays_untrusted() -> None:
+    from ivr import phone_policy
+
+    phone = next(e for e in endpoints() if e["name"] == "test-phone")
+    match = re.fullmatch(r'"[^"]*" <(?P<number>\d+)>', phone["callerid"])
+    assert match, phone["callerid"]
+    assert phone_policy.registrable(phone_policy.normalize(match["number"]) or "")
+    assert phone["context"] == INTERNAL and phone["trust_id_inbound"] == "no"
