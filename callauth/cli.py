@@ -11,7 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from callauth import check_number, holders, sample_secrets
+from callauth import check_number, holders, operators, sample_secrets
 from ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)")
     call.add_argument("--config", metavar="FILE", help="TOML configuration file")
     holders.add_parser(commands)
+    operators.add_parser(commands)
     check_number.add_parser(commands)
     return parser  # fmt: skip
 
@@ -117,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "holders":
         return holders.run(config, args)
+    if args.command == "operators":
+        return operators.run(config, args)
     if args.command == "check-number":
         return check_number.run(config, args)
     return asyncio.run(_call(config, args))

@@ -14,6 +14,7 @@ from ivr.config import Config
 from ivr.email_verification import EmailVerification
 from ivr.pbx_state import PbxState
 from ivr.service import VerificationService
+from web.coverage import CoverageCache
 from web.login_csrf import LoginCsrf
 from web.metrics import Metrics
 from web.passwords import PasswordPool
@@ -39,3 +40,5 @@ EMAILS = web.AppKey("EMAILS", EmailVerification)
 PBX = web.AppKey("PBX", PbxState)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
 SSE_TASKS = web.AppKey[set[asyncio.Task[None]]]("SSE_TASKS")
+#: The operator console's registration coverage, counted at most once a minute.
+COVERAGE = web.AppKey("COVERAGE", CoverageCache)

@@ -22,6 +22,7 @@ from web import (
     views_verify,
 )
 from web.keys import CONFIG
+from web.routes_admin import setup_admin_routes
 
 STATIC_DIR = pathlib.Path(__file__).parent / "static"
 
@@ -50,6 +51,7 @@ def setup_routes(app: web.Application) -> None:
     if app[CONFIG].demo:  # the insurer's application form, as an insurer would embed the field
         app.router.add_get("/demo/apply", views_demo.apply_form)
         app.router.add_post("/demo/apply", views_demo.apply_submit)
+    setup_admin_routes(app)  # the operator console (web/routes_admin.py)
     app.router.add_get("/favicon.ico", favicon.favicon)
     app.router.add_static("/static/", STATIC_DIR, name="static")
 

@@ -1,0 +1,30 @@
+"""The operator console's URLs, all under /admin (the holders' pages are in web/routes.py).
+
+Not to be confused with the admin *listener* (``--admin``, web/admin_app.py): /metrics and
+the detailed health on a port of its own, for the scraper.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web import views_admin_auth, views_admin_dashboard, views_admin_holders
+from web.coverage import CoverageCache
+from web.keys import COVERAGE
+
+
+def setup_admin_routes(app: web.Application) -> None:
+    app[COVERAGE] = CoverageCache()
+    add_get, add_post = app.router.add_get, app.router.add_post
+    add_get("/admin/login", views_admin_auth.login_form)
+    add_post("/admin/login", views_admin_auth.login)
+    add_post("/admin/logout", views_admin_auth.logout)
+    add_get("/admin", views_admin_dashboard.dashboard)
+    add_get("/admin/coverage", views_admin_dashboard.coverage)
+    add_get("/admin/coverage.csv", views_admin_dashboard.coverage_csv)
+    add_get("/admin/holders", views_admin_holders.search)
+    holder = "/admin/holders/{holder_id:\\d+}"
+    add_get(holder, views_admin_holders.holder_page)
+    add_post(holder + "/unlock", views_admin_holders.unlock)
+    add_post(holder + "/changes/{change_id:\\d+}/cancel", views_admin_holders.cancel_change)
+    add_get("/admin/audit", views_admin_holders.audit_page)
