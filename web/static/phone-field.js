@@ -65,6 +65,7 @@
       element.className = "callauth-phone-message";
       element.id = id || (input.id || "callauth-phone-" + ++serial) + "-message";
       input.parentNode.insertBefore(element, input.nextSibling);
+      input.setAttribute("data-callauth-message", element.id); // found again next time
     }
     element.setAttribute("aria-live", "polite");
     var described = (input.getAttribute("aria-describedby") || "").split(/\s+/);
