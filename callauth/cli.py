@@ -11,7 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from callauth import check_number, holders, operators, sample_secrets
+from callauth import check_number, holders, operators, pbx, sample_secrets
 from ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     holders.add_parser(commands)
     operators.add_parser(commands)
     check_number.add_parser(commands)
+    pbx.add_parser(commands)
     return parser  # fmt: skip
 
 
@@ -122,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return operators.run(config, args)
     if args.command == "check-number":
         return check_number.run(config, args)
+    if args.command == "pbx":
+        return pbx.run(config, args)
     return asyncio.run(_call(config, args))
 
 

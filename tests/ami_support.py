@@ -70,6 +70,9 @@ class ScriptedAmi:
         #: Seconds Asterisk keeps the connection after a refused login (about 1 s recorded).
         self.close_after_refusal = 1.0
         self.logins: list[dict[str, str]] = []  # every Login action received
+        #: Other actions' answers by lower-case action name (ActionID replaced), e.g. for
+        #: ``callauth pbx check``: ListCommands, CoreSettings.
+        self.answers: dict[str, bytes] = {}
         self.port = 0
         self._server: asyncio.Server | None = None
         self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
@@ -125,5 +128,7 @@ class ScriptedAmi:
             writer.write(b"".join(self.script.events))
         elif name == "ping" and self.answer_pings:
             writer.write(with_action_id(self.script.pong, action_id))
+        elif name in self.answers:
+            writer.write(with_action_id(self.answers[name], action_id))
         await writer.drain()
         return True
