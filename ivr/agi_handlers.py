@@ -78,8 +78,9 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
         if answered or service.config.call_mode == "announce":
             await _announce(channel, outcome, answered=answered)
-        else:
+        elif service.config.hangup_by == "callauth":
             await _reject(channel, outcome)
+        # else: the ringing call goes back to the dialplan, which ends it (PJSIPHangup)
     except CallHungUp as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
 

@@ -110,8 +110,9 @@ def run(agi: AGI, config: Config) -> Outcome | None:
         agi.set_variable(RESULT_VARIABLE, outcome.value)
         if answered or config.call_mode == "announce":
             _announce(agi, outcome, answered=answered)
-        else:
+        elif config.hangup_by == "callauth":
             _reject(agi, outcome)
+        # else: the ringing call goes back to the dialplan, which ends it (PJSIPHangup)
         return outcome
     except (AGIHangup, CallHungUp) as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)

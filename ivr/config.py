@@ -74,6 +74,9 @@ class Config:
     code_timeout: float = 5.0
     #: reject: never answer, hang up with cause 21 (free for the caller); announce: play a prompt.
     call_mode: str = "reject"
+    #: Who ends an unanswered (reject mode) call: callauth (Hangup 16/21/34 over AGI) or
+    #: the dialplan after AGI() returns, e.g. with PJSIPHangup(480) for another SIP answer.
+    hangup_by: str = "callauth"
     #: FastAGI peers (the PBX) allowed to verify; others get ``untrusted``.
     allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
     #: Dialplan contexts that only the carrier trunk reaches; calls from others never verify.
@@ -158,6 +161,8 @@ class Config:
     def __post_init__(self) -> None:
         if self.call_mode not in ("reject", "announce"):
             raise ConfigError(f"call_mode: expected reject or announce, got {self.call_mode!r}")
+        if self.hangup_by not in ("callauth", "dialplan"):
+            raise ConfigError(f"hangup_by: expected callauth or dialplan, got {self.hangup_by!r}")
         if self.code_mode not in ("fallback", "always", "never"):
             raise ConfigError(
                 f"code_mode: expected fallback, always or never, got {self.code_mode!r}"

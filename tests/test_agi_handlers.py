@@ -8,7 +8,8 @@ import pytest
 
 from db.models import ChallengeState
 from db.store import Store
-from ivr.agi_handlers import PROMPTS
+from ivr.agi_handlers import PROMPTS, hangup_cause
+from ivr.config import Config, ConfigError
 from ivr.dialplan import Outcome
 from ivr.simulator import scenario
 from tests.agi_support import (
@@ -291,3 +292,31 @@ async def test_call_logs_carry_the_uniqueid_and_no_full_number(store, caplog) ->
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("ivr.")]
     assert any(result.spec.uniqueid in m and "hung up" in m for m in messages)
     assert not any("9012345678" in m for m in messages)
+
+
+async def test_hangup_by_dialplan_returns_the_ringing_call_with_its_result(store) -> None:
+    # For a carrier that needs another SIP answer: the dialplan ends it (PJSIPHangup).
+    async with fastagi(store, hangup_by="dialplan") as server:
+        challenge = await start_challenge(server, await add_holder(store))
+        result = await call(server, dialled=dialled(challenge), presentation="prohib")
+    assert result.outcome == "withheld"
+    assert not result.answered and result.hangup_cause is None  # still ringing, in the dialplan
+    assert not any(c.startswith("EXEC") or c == "HANGUP" for c in result.commands)
+
+
+def test_config_refuses_an_unknown_hangup_by() -> None:
+    with pytest.raises(ConfigError, match="hangup_by"):
+        Config(hangup_by="carrier")
+
+
+#: The README's table (asterisk-conf/README.md, "What the carrier sees"): outcome ->
+#: the Q.850 cause callauth ends the call with, in reject and announce mode alike.
+CAUSES = {
+    Outcome.VERIFIED: 16, Outcome.WITHHELD: 21, Outcome.UNAVAILABLE: 21,
+    Outcome.NOT_MATCHED: 21, Outcome.EXPIRED: 21, Outcome.AMBIGUOUS: 21,
+    Outcome.THROTTLED: 21, Outcome.UNTRUSTED: 21, Outcome.ERROR: 34,
+}  # fmt: skip
+
+
+def test_every_outcome_ends_with_the_cause_the_readme_table_gives() -> None:
+    assert {outcome: hangup_cause(outcome) for outcome in Outcome} == CAUSES
