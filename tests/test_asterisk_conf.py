@@ -279,3 +279,20 @@ def test_the_test_phone_presents_a_configured_caller_id_and_stays_untrusted() ->
     assert match, phone["callerid"]
     assert phone_policy.registrable(phone_policy.normalize(match["number"]) or "")
     assert phone["context"] == INTERNAL and phone["trust_id_inbound"] == "no"
+
+
+def test_every_row_of_the_carrier_table_names_tests_and_fixtures_that_exist() -> None:
+    text = (CONF / "README.md").read_text(encoding="utf-8")
+    table = text.split("### What the carrier sees", 1)[1].split("\n\n**Another SIP", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    defined = "\n".join(p.read_text(encoding="utf-8") for p in (CONF.parent / "tests").glob("*.py"))
+    fixtures = CONF.parent / "tests" / "fixtures"
+    for row in rows[1:]:
+        backed = row.rsplit("|", 2)[-2]
+        tests = re.findall(r"`(test_\w+)`", backed)
+        files = re.findall(r"`([\w*.-]+\.txt)`", backed)
+        assert tests or files, row
+        for name in tests:
+            assert f"def {name}(" in defined, name
+        for pattern in files:
+            assert list(fixtures.glob(pattern)), pattern
