@@ -103,8 +103,8 @@ async def run_import(store: Store, config: Config, args: argparse.Namespace) -> 
     report = await repo.apply(parsed.holders, hashes, dry_run=args.dry_run, progress=bar.update)
     bar.done()
     if report.created and not report.dry_run:
-        _write_letters(args.letters, [h for h in new if h.login_id in set(report.created)],
-                       passwords)  # fmt: skip
+        created = set(report.created)
+        _write_letters(args.letters, [h for h in new if h.login_id in created], passwords)
     for warning in parsed.warnings:
         print(f"注意 {warning}", file=sys.stderr)
     print(summary(report, len(parsed.warnings), args.letters))

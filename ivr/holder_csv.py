@@ -83,6 +83,7 @@ class _Rows:
         self.title = {name: header[i].strip() for name, i in index.items()}
         self.holders: dict[str, tuple[int, ImportHolder, list[ImportContract]]] = {}
         self.policies: dict[str, int] = {}
+        self.checked: dict[str, phone_policy.NumberCheck] = {}
 
     def read(self, reader: Iterable[list[str]]) -> None:
         rows = iter(reader)
@@ -205,7 +206,9 @@ class _Rows:
         value = values.get(name, "")
         if not value:
             return None
-        check = phone_policy.check(value, self.allowed)
+        check = self.checked.get(value)
+        if check is None:  # a holder's number recurs on each contract's row and the insured's
+            check = self.checked[value] = phone_policy.check(value, self.allowed)
         if check.e164 is None:
             if not quiet:
                 self.error(line, name, check.message)
