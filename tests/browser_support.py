@@ -122,8 +122,13 @@ def log_in(page: Page, server: Server, login_id: str = "demo", password: str = "
     return re.sub(r"\D", "", href)
 
 
+#: Where every browser test keeps the pages as people see them (CI keeps the folder as an
+#: artifact, README "Screenshots"); CALLAUTH_SCREENSHOTS names another folder.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+
 def screenshot(page: Page, name: str) -> None:
-    """Where CALLAUTH_SCREENSHOTS names a folder, keep the page as people see it there."""
-    folder = os.environ.get("CALLAUTH_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    """Keep the whole page as people see it, as ``<name>.png`` in the screenshots folder."""
+    folder = Path(os.environ.get("CALLAUTH_SCREENSHOTS") or SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
