@@ -33,8 +33,9 @@
   var base = script && script.src ? new URL(script.src, window.location.href).origin
     : window.location.origin;
   var API = base + "/api/phone/validate";
-  var cache = {}; // value as typed -> the API's answer (answers never change for a page)
-  var asked = {}; // value -> the request in flight, so that typing and submit share one
+  // Keyed by what was typed, so no prototype: "__proto__" is a value like any other.
+  var cache = Object.create(null); // value -> the API's answer (fixed for a page's life)
+  var asked = Object.create(null); // value -> the request in flight (typing and submit share it)
   // What people put between digits; anything else (letters) is worth telling at once.
   var NOT_DIGITS = /[^0-9\uff10-\uff19\s()+.\-\u2010-\u2015\u2212\u30fc\uff0d\uff70]/;
   var serial = 0;
@@ -98,9 +99,7 @@
 
   /* The API's answer for value; null when it cannot be had (the form then submits). */
   function check(value) {
-    if (Object.prototype.hasOwnProperty.call(cache, value)) {
-      return Promise.resolve(cache[value]);
-    }
+    if (value in cache) return Promise.resolve(cache[value]);
     if (!asked[value]) {
       asked[value] = ask(value).then(function (answer) {
         delete asked[value];
