@@ -84,4 +84,5 @@ async def seed(store: Store) -> bool:
 def credentials() -> str:
     lines = ["デモ用ログイン (login ID / password):"]
     lines += [f"  {d.login_id:<9} / {d.password:<13} {d.note}" for d in DEMO_HOLDERS]
+    lines.append("お申込みフォームの電話番号欄（デモ）: /demo/apply")
     return "\n".join(lines)
