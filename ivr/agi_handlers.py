@@ -12,14 +12,8 @@ from typing import Protocol
 
 from db.health import is_unavailable
 from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
-from ivr.dialplan import (
-    AUTH_SCRIPT,
-    NORMAL_CLEARING,
-    REJECT_CAUSE,
-    RESULT_VARIABLE,
-    UNAVAILABLE_CAUSE,
-    Outcome,
-)
+from ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE, Outcome
+from ivr.ending import Ending, ending_for
 from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
 from ivr.service import AgiCall, VerificationService
 from ivr.verification import Decision
@@ -29,35 +23,11 @@ logger = logging.getLogger(__name__)
 #: A FastAGI script: runs one call on its channel.
 Route = Callable[[AgiChannel, VerificationService], Awaitable[None]]
 
-#: The prompt played for each outcome in announce mode (sound files under
-#: ``sounds/<lang>/callauth/``). ``not_matched`` never says whether the number is known.
-PROMPTS: dict[Outcome, str] = {
-    Outcome.VERIFIED: "callauth/verified",
-    Outcome.WITHHELD: "callauth/withheld",
-    Outcome.UNAVAILABLE: "callauth/unavailable",
-    Outcome.NOT_MATCHED: "callauth/not_matched",
-    Outcome.EXPIRED: "callauth/expired",
-    Outcome.AMBIGUOUS: "callauth/ambiguous",
-    Outcome.THROTTLED: "callauth/throttled",
-    Outcome.UNTRUSTED: "callauth/untrusted",
-    Outcome.ERROR: "callauth/error",
-}
 #: Keypad prompts: ask for the code shown on the page, and again after a wrong one.
 ENTER_CODE = "callauth/enter_code"
 WRONG_CODE = "callauth/wrong_code"
 #: Played when a prompt cannot be (a missing sound file): Asterisk's own short tone.
 FALLBACK_PROMPT = "beep"
-
-
-def hangup_cause(outcome: Outcome) -> int:
-    """The cause every call callauth ends carries: 16 Normal Clearing once verified, 34
-    when it could not decide (error), else 21 Call Rejected; in reject mode (the ringing
-    call: SIP 603 / 503 / 403) and on an answered call alike (announce mode, a keypad code),
-    so the ``h`` extension, AMI's Hangup event and the call log always name one. AGI
-    ``HANGUP`` would set none (cause 0)."""
-    if outcome is Outcome.VERIFIED:
-        return NORMAL_CLEARING
-    return UNAVAILABLE_CAUSE if outcome is Outcome.ERROR else REJECT_CAUSE
 
 
 async def auth(channel: AgiChannel, service: VerificationService) -> None:
@@ -76,11 +46,9 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         outcome = decision.outcome
         # Still allowed on a dead channel, so the dialplan's h extension sees it too.
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
-        if answered or service.config.call_mode == "announce":
-            await _announce(channel, outcome, answered=answered)
-        elif service.config.hangup_by == "callauth":
-            await _reject(channel, outcome)
-        # else: the ringing call goes back to the dialplan, which ends it (PJSIPHangup)
+        config = service.config
+        ending = ending_for(outcome, config.call_mode, answered=answered, hangup_by=config.hangup_by)
+        await _end(channel, outcome, ending)
     except CallHungUp as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
 
@@ -150,26 +118,20 @@ async def _decide_code(
         return Decision(Outcome.ERROR, "service_error")
 
 
-async def _reject(channel: AgiChannel, outcome: Outcome) -> None:
-    cause = hangup_cause(outcome)
-    # On a ringing channel ``Hangup`` returns -1 and Asterisk then sends HANGUP: expected.
-    await channel.exec("Hangup", str(cause))
-    # The service logged the call and its outcome at INFO: one line per call in production.
-    logger.debug("call %s: %s, rejected unanswered with cause %d",
-                 channel.uniqueid, outcome.value, cause)  # fmt: skip
-
-
-async def _announce(channel: AgiChannel, outcome: Outcome, *, answered: bool = False) -> None:
-    if not answered:
+async def _end(channel: AgiChannel, outcome: Outcome, ending: Ending) -> None:
+    """Carry out the ending; with no cause the call goes back to the dialplan."""
+    if ending.answer:
         await channel.answer()
-    prompt = PROMPTS[outcome]
-    if await channel.stream_file(prompt) < 0:
-        logger.warning("call %s: prompt %s could not be played", channel.uniqueid, prompt)
-    cause = hangup_cause(outcome)
-    # Hangup(N), not AGI HANGUP: the answered call ends with the cause reject mode gives.
-    await channel.exec("Hangup", str(cause))
-    logger.info("call %s: %s, announced and hung up with cause %d",
-                channel.uniqueid, outcome.value, cause)  # fmt: skip
+    if ending.prompt and await channel.stream_file(ending.prompt) < 0:
+        logger.warning("call %s: prompt %s could not be played", channel.uniqueid, ending.prompt)
+    if ending.cause is None:
+        return
+    # Hangup(N), not AGI HANGUP: every ending carries its cause. On a ringing channel
+    # Hangup returns -1 and Asterisk then sends HANGUP: expected.
+    await channel.exec("Hangup", str(ending.cause))
+    # The service logged the call and its outcome at INFO: one line per call in production.
+    logger.debug("call %s: %s, ended with cause %d%s", channel.uniqueid, outcome.value,
+                 ending.cause, " after its prompt" if ending.prompt else "")  # fmt: skip
 
 
 ROUTES: dict[str, Route] = {AUTH_SCRIPT: auth}

@@ -26,9 +26,10 @@ from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup, AGIUnknownEr
 
 from db.store import Store
 from ivr.agi_channel import CallHungUp, KeypadInput
-from ivr.agi_handlers import PROMPTS, ask_code, decide_call, hangup_cause
+from ivr.agi_handlers import ask_code, decide_call
 from ivr.config import Config, ConfigError, load_file
 from ivr.dialplan import RESULT_VARIABLE, Outcome
+from ivr.ending import Ending, ending_for
 from ivr.service import AgiCall, VerificationService
 
 logger = logging.getLogger(__name__)
@@ -108,46 +109,34 @@ def run(agi: AGI, config: Config) -> Outcome | None:
             logger.error("call %s: verification failed: %s", uniqueid, exc)
             outcome, answered = Outcome.ERROR, False
         agi.set_variable(RESULT_VARIABLE, outcome.value)
-        if answered or config.call_mode == "announce":
-            _announce(agi, outcome, answered=answered)
-        elif config.hangup_by == "callauth":
-            _reject(agi, outcome)
-        # else: the ringing call goes back to the dialplan, which ends it (PJSIPHangup)
+        _end(agi, outcome, ending_for(outcome, config.call_mode, answered=answered,
+                                      hangup_by=config.hangup_by))  # fmt: skip
         return outcome
     except (AGIHangup, CallHungUp) as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
         return None
 
 
-def _reject(agi: AGI, outcome: Outcome) -> None:
-    cause = _hangup(agi, outcome)
-    logger.info("call %s: %s, rejected unanswered with cause %d",
-                agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
-
-
-def _announce(agi: AGI, outcome: Outcome, *, answered: bool = False) -> None:
-    if not answered:
+def _end(agi: AGI, outcome: Outcome, ending: Ending) -> None:
+    """Carry out the ending; with no cause the call goes back to the dialplan."""
+    uniqueid = agi.env.get("agi_uniqueid", "")
+    if ending.answer:
         agi.answer()
-    try:
-        agi.stream_file(PROMPTS[outcome])
-    except AGIHangup:
-        raise
-    except AGIAppError:  # -1: the prompt is not installed
-        logger.warning("call %s: prompt %s could not be played",
-                       agi.env.get("agi_uniqueid", ""), PROMPTS[outcome])  # fmt: skip
-    cause = _hangup(agi, outcome)
-    logger.info("call %s: %s, announced and hung up with cause %d",
-                agi.env.get("agi_uniqueid", ""), outcome.value, cause)  # fmt: skip
-
-
-def _hangup(agi: AGI, outcome: Outcome) -> int:
-    """``EXEC Hangup N`` (never AGI ``HANGUP``, which sets no cause); the cause used."""
-    cause = hangup_cause(outcome)
-    try:
-        agi.appexec("Hangup", str(cause))
+    if ending.prompt:
+        try:
+            agi.stream_file(ending.prompt)
+        except AGIHangup:
+            raise
+        except AGIAppError:  # -1: the prompt is not installed
+            logger.warning("call %s: prompt %s could not be played", uniqueid, ending.prompt)
+    if ending.cause is None:
+        return
+    try:  # EXEC Hangup N, never AGI HANGUP (which sets no cause)
+        agi.appexec("Hangup", str(ending.cause))
     except AGIAppError:
         pass  # Hangup always returns -1, which pyst2 raises: expected
-    return cause
+    logger.info("call %s: %s, ended with cause %d%s", uniqueid, outcome.value, ending.cause,
+                " after its prompt" if ending.prompt else "")  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import enum
 import re
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr import phone_policy
+from ivr.ending import CallMode, HangupBy
+from ivr.number_pool import CodeMode
 
 ENV_PREFIX = "CALLAUTH_"
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9._-]{16,128}")
@@ -68,15 +71,15 @@ class Config:
     #: How often one login may ask for a new number (/verify/reissue) before a new login.
     reissue_limit: int = 3
     #: Keypad codes: fallback (when the number alone cannot name the login), always, never.
-    code_mode: str = "fallback"
+    code_mode: CodeMode = CodeMode.FALLBACK
     #: Tries the caller gets to key the code, and seconds Asterisk waits for each digit.
     code_tries: int = 3
     code_timeout: float = 5.0
     #: reject: never answer, hang up with cause 21 (free for the caller); announce: play a prompt.
-    call_mode: str = "reject"
+    call_mode: CallMode = CallMode.REJECT
     #: Who ends an unanswered (reject mode) call: callauth (Hangup 16/21/34 over AGI) or
     #: the dialplan after AGI() returns, e.g. with PJSIPHangup(480) for another SIP answer.
-    hangup_by: str = "callauth"
+    hangup_by: HangupBy = HangupBy.CALLAUTH
     #: FastAGI peers (the PBX) allowed to verify; others get ``untrusted``.
     allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
     #: Dialplan contexts that only the carrier trunk reaches; calls from others never verify.
@@ -159,14 +162,9 @@ class Config:
     site_url: str = ""
 
     def __post_init__(self) -> None:
-        if self.call_mode not in ("reject", "announce"):
-            raise ConfigError(f"call_mode: expected reject or announce, got {self.call_mode!r}")
-        if self.hangup_by not in ("callauth", "dialplan"):
-            raise ConfigError(f"hangup_by: expected callauth or dialplan, got {self.hangup_by!r}")
-        if self.code_mode not in ("fallback", "always", "never"):
-            raise ConfigError(
-                f"code_mode: expected fallback, always or never, got {self.code_mode!r}"
-            )
+        for name, closed_set in _CLOSED_SETS.items():
+            # Config(call_mode="announce") and the loaders alike get the enum member.
+            object.__setattr__(self, name, _member(name, closed_set, getattr(self, name)))
         if not self.auth_numbers:
             raise ConfigError("auth_numbers: at least one authentication number is needed")
         for number in self.auth_numbers:
@@ -267,6 +265,19 @@ class Underwriter:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+#: Settings that take one word of a closed set.
+_CLOSED_SETS: dict[str, type[enum.StrEnum]] = {
+    "call_mode": CallMode, "hangup_by": HangupBy, "code_mode": CodeMode,
+}  # fmt: skip
+
+
+def _member(name: str, closed_set: type[enum.StrEnum], value: object) -> enum.StrEnum:
+    try:
+        return closed_set(str(value))
+    except ValueError:
+        words = [m.value for m in closed_set]
+        expected = ", ".join(words[:-1]) + " or " + words[-1]
+        raise ConfigError(f"{name}: expected {expected}, got {value!r}") from None
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -285,7 +296,7 @@ def _convert(name: str, value: Any) -> Any:
             return type(default)(str(i).strip() for i in items if str(i).strip())
         if isinstance(default, (int, float)):
             return type(default)(value)
-        return str(value)
+        return str(value)  # closed sets become their enum in Config.__post_init__
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}: cannot use {value!r}") from exc
 

@@ -8,9 +8,9 @@ import pytest
 
 from db.models import ChallengeState
 from db.store import Store
-from ivr.agi_handlers import PROMPTS, hangup_cause
 from ivr.config import Config, ConfigError
 from ivr.dialplan import Outcome
+from ivr.ending import PROMPTS, hangup_cause
 from ivr.simulator import scenario
 from tests.agi_support import (
     add_holder,

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from callauth.sample_secrets import refusal
-from ivr.agi_handlers import PROMPTS
 from ivr.config import Address, Config, load
+from ivr.ending import PROMPTS
 from tests.asterisk_conf import CONF, globals_of, read_sections, sections_named, substitute
 
 ROOT = Path(__file__).resolve().parent.parent

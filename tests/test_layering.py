@@ -12,7 +12,7 @@ LAYERS = ["db", "ivr", "web", "callauth"]  # lowest first
 #: Pure modules: the standard library and phonenumbers only.
 PURE = {
     "ivr/verification.py", "ivr/phone_policy.py", "ivr/presentation.py", "ivr/dialplan.py",
-    "ivr/notices.py",
+    "ivr/notices.py", "ivr/number_pool.py", "ivr/ending.py",
 }  # fmt: skip
 PURE_ALLOWED = {"ivr", "phonenumbers"}
 

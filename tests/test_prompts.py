@@ -13,8 +13,9 @@ from types import ModuleType
 
 import pytest
 
-from ivr.agi_handlers import ENTER_CODE, PROMPTS, WRONG_CODE
+from ivr.agi_handlers import ENTER_CODE, WRONG_CODE
 from ivr.dialplan import Outcome
+from ivr.ending import PROMPTS
 
 SOUNDS = Path(__file__).resolve().parent.parent / "asterisk-conf" / "sounds"
 GENERATE = SOUNDS / "generate.py"
