@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from db.models import Challenge, ChallengeState, EndedBy
+from db.models import Challenge, ChallengeKind, ChallengeState, EndedBy
 
 CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"
@@ -30,7 +30,7 @@ def challenge_row(row: sqlite3.Row | tuple[object, ...]) -> Challenge:
      hint, code, ended_by) = row  # fmt: skip
     return Challenge(
         id_, holder_id, session_ref, phone, auth_number, created, expires,  # type: ignore[arg-type]
-        ChallengeState(state), call, kind, hint, code,  # type: ignore[arg-type]
+        ChallengeState(state), call, ChallengeKind(kind), hint, code,  # type: ignore[arg-type]
         EndedBy(ended_by) if ended_by else None,  # type: ignore[arg-type]
     )  # fmt: skip
 
@@ -41,7 +41,7 @@ class NewChallenge:
     session_ref: str
     phone_e164: str
     ttl: int
-    kind: str = "login"
+    kind: ChallengeKind = ChallengeKind.LOGIN
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def create(
         return Created(None)
     why = EndedBy.REISSUED if reissue_limit is not None else EndedBy.RELOGIN
     cancelled = [(i, new.holder_id, why) for i in _end_session(db, new.session_ref, why)]
-    if new.kind == "login":
+    if new.kind is ChallengeKind.LOGIN:
         cancelled += _make_room(db, new.holder_id, now, max_live)
     number, code, recoded = choose(phone_history(db, new.phone_e164, history_since))
     for challenge_id, recode in recoded.items():
@@ -145,22 +145,25 @@ def cancel(db: sqlite3.Connection, challenge_id: int, why: EndedBy | None) -> bo
     )
 
 
-def verify(db: sqlite3.Connection, challenge_id: int, call_id: int, at: int) -> list[int] | None:
+def verify(
+    db: sqlite3.Connection, challenge_id: int, call_id: int, at: int
+) -> tuple[Challenge, list[int]] | None:
     """pending → verified by ``call_id``; None if it had changed meanwhile. Returns the
-    holder's other live logins, now ended: only one login completes per call."""
+    challenge as verified and the holder's other live logins, now ended: only one login
+    completes per call."""
     row = db.execute(
         "UPDATE challenges SET state = 'verified', verified_call_id = ?"
-        " WHERE id = ? AND state = 'pending' AND expires_at > ? RETURNING holder_id, kind",
+        f" WHERE id = ? AND state = 'pending' AND expires_at > ? RETURNING {CHALLENGE_COLUMNS}",
         (call_id, challenge_id, at),
     ).fetchone()
     if row is None:
         return None
-    holder_id, kind = row
-    if kind != "login":
-        return []
+    verified = challenge_row(row)
+    if verified.kind is not ChallengeKind.LOGIN:
+        return verified, []
     ended = db.execute(
         "UPDATE challenges SET state = 'cancelled', ended_by = 'verified_elsewhere'"
         " WHERE holder_id = ? AND kind = 'login' AND state = 'pending' AND id != ? RETURNING id",
-        (holder_id, challenge_id),
+        (verified.holder_id, challenge_id),
     ).fetchall()
-    return [r[0] for r in ended]
+    return verified, [r[0] for r in ended]

@@ -14,6 +14,11 @@ class ChallengeState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ChallengeKind(enum.StrEnum):
+    LOGIN = "login"
+    PHONE_CHANGE = "phone_change"  # the call proves a holder's new number
+
+
 class EndedBy(enum.StrEnum):
     """Why a challenge was cancelled: what its waiting page tells the holder."""
 
@@ -90,14 +95,12 @@ class Challenge:
     expires_at: int
     state: ChallengeState
     verified_call_id: int | None
-    kind: str = "login"  # or "phone_change": the call proves a holder's new number
+    kind: ChallengeKind = ChallengeKind.LOGIN
     hint: str | None = None  # "withheld_call" / "unavailable_call": a refused call named it
     code: str | None = None  # the keypad code the page shows, when the number is not enough
     ended_by: EndedBy | None = None  # why it was cancelled, when not by a call or its time
 
-    def is_live(self, now: int) -> bool:
-        return self.state is ChallengeState.PENDING and self.expires_at > now
-
+    # Whether a call may still verify it is ivr.verification.is_live, the decision's own.
     def visible_state(self, now: int) -> ChallengeState:
         """The state a person should see: a pending challenge past its time is expired."""
         if self.state is ChallengeState.PENDING and self.expires_at <= now:

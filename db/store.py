@@ -128,7 +128,8 @@ def _caller_rows(
     own = tuple(map(challenge_row, challenges))
     kin: tuple[Challenge, ...] = ()
     if dialled is not None and not any(
-        c.auth_number == dialled[0] and c.is_live(dialled[1]) for c in own
+        c.auth_number == dialled[0] and c.visible_state(dialled[1]) is ChallengeState.PENDING
+        for c in own
     ):  # the hot path (the right phone, the right number) never runs this query
         kin = tuple(map(challenge_row, db.execute(_KIN, (*dialled, cli_e164, cli_e164, cli_e164))))
     return CallerRows(bool(registered), own, int(recent_calls), kin)
@@ -140,6 +141,17 @@ class _Logged:
     lost: bool  # the challenge to verify had changed meanwhile: the call verified nothing
     ended: tuple[int, ...] = ()  # the holder's other logins, ended by the verification
     told: tuple[int, ...] = ()  # pending challenges whose last_call this call replaced
+    verified: Challenge | None = None  # the challenge as this call verified it
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One call's unit of work, done: what the service acts on, typed."""
+
+    call: Call  # as logged (a lost race is logged not_matched / challenge_changed)
+    rows: CallerRows | None  # what the decision saw (None: no usable caller number)
+    verified: Challenge | None  # the challenge this call verified, with its kind and holder
+    lost_race: bool  # the challenge to verify changed meanwhile: the call verified nothing
 
 
 def _record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> _Logged:
@@ -173,10 +185,11 @@ def _tell_wrong_code(db: sqlite3.Connection, call: NewCall, now: int) -> tuple[i
 def _verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int) -> _Logged:
     if verify is None:
         return _Logged(call_id, False)
-    ended = units.verify(db, verify, call_id, at)
-    if ended is not None:
-        _audit_ended(db, at, [(i, None, EndedBy.VERIFIED_ELSEWHERE) for i in ended])
-        return _Logged(call_id, False, tuple(ended))
+    result = units.verify(db, verify, call_id, at)
+    if result is not None:
+        verified, ended = result
+        _audit_ended(db, at, [(i, verified.holder_id, EndedBy.VERIFIED_ELSEWHERE) for i in ended])
+        return _Logged(call_id, False, tuple(ended), verified=verified)
     db.execute(
         "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed' WHERE id = ?",
         (call_id,),
@@ -394,11 +407,11 @@ class Store:
         call_window: int,
         decide: Callable[[CallerRows | None], tuple[NewCall, int | None]],
         dialled_e164: str | None = None,
-    ) -> tuple[Call, CallerRows | None]:
+    ) -> RecordedCall:
         """One call's whole unit of work in one transaction and one hop to the database
         thread: the caller's rows (None without a usable number), ``decide`` on them (a
         pure function: it runs on the database thread), and :meth:`record_call` of the call
-        it returns with the challenge it verifies. Returns the logged call and the rows."""
+        it returns with the challenge it verifies."""
         now = self.clock()
 
         def work(db: sqlite3.Connection) -> tuple[CallerRows | None, NewCall, int | None, _Logged]:
@@ -410,7 +423,7 @@ class Store:
             return rows, call, verify, _record_call(db, call, verify)
 
         rows, call, verify, logged = await self._tx.run_write(work)
-        return self._recorded(call, verify, logged), rows
+        return self._result(call, verify, logged, rows)
 
     async def key_code(
         self,
@@ -418,7 +431,7 @@ class Store:
         cli_e164: str,
         challenge_window: int,
         decide: Callable[[CallerRows], tuple[NewCall, int | None]],
-    ) -> tuple[Call, CallerRows]:
+    ) -> RecordedCall:
         """A keypad code keyed during the logged call ``call_id``: the caller's rows read
         again, ``decide`` on them, and the call row updated with its outcome, reason and
         challenge (the returned call's ``wrong_codes`` is ADDED to the row's count), all in
@@ -439,7 +452,14 @@ class Store:
             return rows, keyed, verify, logged
 
         rows, keyed, verify, logged = await self._tx.run_write(work)
-        return self._recorded(keyed, verify, logged), rows
+        return self._result(keyed, verify, logged, rows)
+
+    def _result(
+        self, call: NewCall, verify: int | None, logged: _Logged, rows: CallerRows | None
+    ) -> RecordedCall:
+        return RecordedCall(
+            self._recorded(call, verify, logged), rows, logged.verified, logged.lost
+        )
 
     def _recorded(self, call: NewCall, verify: int | None, logged: _Logged) -> Call:
         for challenge_id in logged.told:

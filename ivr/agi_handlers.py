@@ -16,7 +16,7 @@ from ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE, Outcome
 from ivr.ending import Ending, ending_for
 from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
 from ivr.service import AgiCall, VerificationService
-from ivr.verification import Decision
+from ivr.verification import CODE_REQUIRED, Decision
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,9 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         # Still allowed on a dead channel, so the dialplan's h extension sees it too.
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
         config = service.config
-        ending = ending_for(outcome, config.call_mode, answered=answered, hangup_by=config.hangup_by)
+        ending = ending_for(
+            outcome, config.call_mode, answered=answered, hangup_by=config.hangup_by
+        )
         await _end(channel, outcome, ending)
     except CallHungUp as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)
@@ -102,7 +104,7 @@ async def ask_code(
         if decision.reason != "wrong_code":
             return decision
         prompt = WRONG_CODE
-    if decision.reason == "code_required":  # nothing usable was keyed
+    if decision.reason == CODE_REQUIRED:  # nothing usable was keyed
         logger.info("call %s: no keypad code keyed in %d tries", channel.uniqueid,
                     config.code_tries)  # fmt: skip
     return decision

@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from db.challenge_units import NewChallenge, NumberChoice
-from db.models import Call, Challenge, NewCall
+from db.models import Challenge, ChallengeKind, NewCall
 from db.phone_changes import PhoneChange, PhoneChanges
-from db.store import CallerRows, Store
+from db.store import CallerRows, RecordedCall, Store
 from ivr import number_pool, phone_policy, presentation, trust
 from ivr.config import Config
 from ivr.dialplan import Outcome
 from ivr.notify import Notifier
-from ivr.verification import CallerRecord, CallFacts, Decision, decide, decide_code
+from ivr.verification import CODE_REQUIRED, CallerRecord, CallFacts, Decision, decide, decide_code
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,6 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
 
 
-def _verified_row(challenge_id: int, rows: CallerRows | None) -> Challenge | None:
-    """The challenge a call verified, among the rows the decision saw."""
-    return next((c for c in (rows.recent_challenges if rows else ()) if c.id == challenge_id), None)
-
-
 class VerificationService:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
@@ -83,7 +78,7 @@ class VerificationService:
             shown,
             now=self.store.clock(),
             cooldown=self.config.number_cooldown,
-            code_mode=number_pool.CodeMode(self.config.code_mode),
+            code_mode=self.config.code_mode,
         )
         return choice.auth_number, choice.code, choice.recoded
 
@@ -166,12 +161,11 @@ class VerificationService:
             new_call = _new_call(facts, call.peer, context, now, decision)
             return new_call, verifying
 
-        logged, rows = await self.store.decide_call(
+        recorded = await self.store.decide_call(
             facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on,
             facts.dialled_e164,
         )  # fmt: skip
-        asks_code = logged.reason == "code_required"
-        return await self._settled(facts, logged, rows, asks_code=asks_code)
+        return await self._settled(facts, recorded)
 
     async def key_code(self, call: AgiCall, logged: Decision, keyed: str) -> Decision:
         """The caller keyed ``keyed`` during the call ``logged`` (which asked for a code):
@@ -189,27 +183,24 @@ class VerificationService:
             wrong = 1 if decision.reason == "wrong_code" else 0
             return dataclasses.replace(new_call, wrong_codes=wrong), verifying
 
-        keyed_call, rows = await self.store.key_code(
+        recorded = await self.store.key_code(
             logged.call_id, facts.cli_e164, CHALLENGE_LOOKBACK, decide_on
         )
-        return await self._settled(facts, keyed_call, rows, asks_code=False)
+        return await self._settled(facts, recorded)
 
-    async def _settled(
-        self, facts: CallFacts, logged: Call, rows: CallerRows | None, *, asks_code: bool
-    ) -> Decision:
-        """The decision as logged (a lost race verifies nothing), once its effects are done."""
+    async def _settled(self, facts: CallFacts, recorded: RecordedCall) -> Decision:
+        """The decision as logged (a lost race verifies nothing), once its effects are done:
+        a verified phone change takes effect; a verified login mails the holder."""
+        logged, verified = recorded.call, recorded.verified
         outcome = Outcome(logged.outcome)
-        changed = logged.reason == "challenge_changed"
         decision = Decision(
-            outcome, logged.reason, None if changed else logged.challenge_id,
-            asks_code=asks_code, call_id=logged.id,
+            outcome, logged.reason, None if recorded.lost_race else logged.challenge_id,
+            asks_code=logged.reason == CODE_REQUIRED, call_id=logged.id,
         )  # fmt: skip
-        if outcome is Outcome.VERIFIED and decision.challenge_id is not None:
-            verified = _verified_row(decision.challenge_id, rows)
-            if verified is None or verified.kind != "login":
-                await self._apply_phone_change(decision.challenge_id)
-            elif self.config.mail_enabled:
-                self._notify_login(verified.holder_id)
+        if verified is not None and verified.kind is ChallengeKind.PHONE_CHANGE:
+            await self._apply_phone_change(verified.id)
+        elif verified is not None and self.config.mail_enabled:
+            self._notify_login(verified.holder_id)
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",
             facts.uniqueid,

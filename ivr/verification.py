@@ -79,6 +79,10 @@ class Decision:
     call_id: int | None = None  # the call row, once logged (set by the service)
 
 
+#: The reason logged for a call that must key the page's code (the number alone is not
+#: enough); the call row keeps it if no usable code follows.
+CODE_REQUIRED = "code_required"
+
 #: More calls than this from one number inside the throttle window are refused.
 DEFAULT_CALL_LIMIT = 10
 
@@ -120,7 +124,7 @@ def _match(dialled: str, challenges: Sequence[Challenge], now: int) -> Decision:
     live = [c for c in challenges if is_live(c, now)]
     on_number = [c for c in live if c.auth_number == dialled]
     if any(c.code for c in on_number):
-        return Decision(Outcome.NOT_MATCHED, "code_required", asks_code=True)
+        return Decision(Outcome.NOT_MATCHED, CODE_REQUIRED, asks_code=True)
     if len(on_number) > 1:
         return Decision(Outcome.AMBIGUOUS, "several_pending_challenges")
     if on_number:
