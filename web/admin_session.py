@@ -32,6 +32,7 @@ from db.throttles import ThrottlePolicy, Throttles
 from ivr.config import JST
 from web.flow import client_address
 from web.keys import CONFIG, STORE
+from web.urls import url
 
 COOKIE = "callauth_operator"
 PATH = "/admin"
@@ -124,7 +125,7 @@ def requires(
         async def guarded(request: web.Request) -> web.StreamResponse:
             session = await current(request)
             if session is None:
-                raise web.HTTPSeeOther("/admin/login")
+                raise web.HTTPSeeOther(url(request, "admin.login"))
             if not session.operator.role.allows(role):
                 return message(request, session, 403, "この操作の権限がありません",
                                f"この画面は「{ROLE_NAMES[role]}」以上の権限の方がご利用いただけます。")  # fmt: skip

@@ -15,6 +15,7 @@ from db.models import Challenge, Holder
 from ivr import phone_policy
 from web.keys import CLOCK, CONFIG, SERVICE, STORE
 from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
+from web.urls import url
 
 
 def client_address(request: web.Request) -> str:
@@ -50,7 +51,7 @@ async def require_holder(request: web.Request) -> tuple[Session, Holder]:
     if holder is None:
         if holder_id is not None:  # deleted since login
             session.invalidate()
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     return session, holder
 
 

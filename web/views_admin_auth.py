@@ -18,6 +18,7 @@ from web import admin_session as adm
 from web.flow import client_address
 from web.keys import PASSWORDS
 from web.passwords import PasswordPoolBusy
+from web.urls import url
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ BAD = "ログインIDまたはパスワードが正しくありません。"
 
 async def login_form(request: web.Request) -> web.StreamResponse:
     if await adm.current(request) is not None:
-        raise web.HTTPSeeOther("/admin")
+        raise web.HTTPSeeOther(url(request, "admin"))
     return await _page(request)
 
 
@@ -71,7 +72,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _page(request, BAD, login)
     await adm.throttles(request).succeed(*adm.throttle_keys(request, login))
     key = await ops.start_session(operator, adm.IDLE, address)
-    response = web.HTTPSeeOther("/admin")
+    response = web.HTTPSeeOther(url(request, "admin"))
     adm.set_cookie(response, key)
     raise response
 
@@ -80,6 +81,6 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request, session: adm.OperatorSession) -> web.StreamResponse:
     key = request.cookies.get(adm.COOKIE, "")
     await adm.operators(request).end_session(key, session.operator.id, client_address(request))
-    response = web.HTTPSeeOther("/admin/login")
+    response = web.HTTPSeeOther(url(request, "admin.login"))
     adm.clear_cookie(response)
     raise response

@@ -14,6 +14,7 @@ from db.phone_changes import PhoneChanges
 from web import admin_session as adm
 from web.flow import client_address
 from web.keys import STORE
+from web.urls import url
 from web.views_admin_dashboard import OUTCOMES
 
 MAX_QUERY = 64
@@ -84,7 +85,9 @@ async def unlock(request: web.Request, session: OperatorSession) -> web.StreamRe
     await store.audit(
         holder_id, "login_unlocked", f"by operator {session.operator.login}: {detail}", address
     )
-    raise web.HTTPSeeOther(f"/admin/holders/{holder_id}?done=unlocked")
+    raise web.HTTPSeeOther(
+        url(request, "admin.holder", holder_id=holder_id, query={"done": "unlocked"})
+    )
 
 
 @adm.requires(Role.SUPPORT)
@@ -109,7 +112,9 @@ async def cancel_change(request: web.Request, session: OperatorSession) -> web.S
     )
     await request.app[STORE].audit(holder_id, "phone_change_cancelled_by_operator",
                                    f"by operator {session.operator.login}: {detail}", address)  # fmt: skip
-    raise web.HTTPSeeOther(f"/admin/holders/{holder_id}?done=cancelled")
+    raise web.HTTPSeeOther(
+        url(request, "admin.holder", holder_id=holder_id, query={"done": "cancelled"})
+    )
 
 
 @adm.requires(Role.ADMIN)

@@ -33,6 +33,7 @@ from web.keys import CONFIG, LOGIN_CSRF, METRICS, STORE, THROTTLE
 from web.login_guards import password_ticket
 from web.passwords import PasswordPoolBusy
 from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
+from web.urls import url
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +55,12 @@ LOGIN_NOTICES = {
 
 
 async def index(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/mypage" if await authenticated_holder(request) else "/login")
+    raise web.HTTPFound(url(request, "mypage" if await authenticated_holder(request) else "login"))
 
 
 async def login_form(request: web.Request) -> web.Response:
     if await authenticated_holder(request):
-        raise web.HTTPFound("/mypage")
+        raise web.HTTPFound(url(request, "mypage"))
     notice = next((text for key, text in LOGIN_NOTICES.items() if key in request.query), None)
     return await _login_page(request, notice=notice)
 
@@ -166,7 +167,7 @@ async def _password_passed(request: web.Request, holder: Holder, address: str) -
     assert challenge is not None  # only a reissue is ever refused
     await store.audit(holder.id, "login_success", f"challenge {challenge.id}", address)
     request.app[METRICS].logins.labels("success").inc()
-    raise web.HTTPFound("/verify")
+    raise web.HTTPFound(url(request, "verify"))
 
 
 async def _without_usable_phone(request: web.Request, holder: Holder, address: str) -> web.Response:
@@ -178,7 +179,7 @@ async def _without_usable_phone(request: web.Request, holder: Holder, address: s
         session[HOLDER] = holder.id
         await store.audit(holder.id, "login_password_only", "", address)
         request.app[METRICS].logins.labels("password_only").inc()
-        raise web.HTTPFound("/mypage")
+        raise web.HTTPFound(url(request, "mypage"))
     await store.audit(holder.id, "login_no_phone", "", address)
     request.app[METRICS].logins.labels("no_phone").inc()
     reason = None
@@ -198,4 +199,4 @@ async def logout(request: web.Request) -> web.Response:
     if isinstance(holder_id, int):
         await store.audit(holder_id, "logout", "", client_address(request))
     session.invalidate()  # the storage deletes the row and the cookie
-    raise web.HTTPFound("/login?logged_out=1")
+    raise web.HTTPFound(url(request, "login", query={"logged_out": "1"}))

@@ -20,6 +20,7 @@ from ivr.config import JST
 from web.csrf import csrf_token
 from web.flow import client_address, has_usable_phone, require_holder, session_ref
 from web.keys import CLOCK, CONFIG, SERVICE, STORE
+from web.urls import url
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ async def change_submit(request: web.Request) -> web.Response:
             ip=client_address(request),
         )
     )
-    raise web.HTTPFound(f"/mypage/changes/{draft.id}/confirm")
+    raise web.HTTPFound(url(request, "change.confirm", change_id=draft.id))
 
 
 async def _changeable(request: web.Request, holder: Holder) -> Contract | web.Response:
@@ -115,7 +116,9 @@ async def _changeable(request: web.Request, holder: Holder) -> Contract | web.Re
         context = {"contract": contract}
         return aiohttp_jinja2.render_template("change_unavailable.html", request, context)
     if party != party_of(contract):
-        raise web.HTTPFound(f"/mypage/contracts/{contract.id}/change/{party_of(contract)}")
+        raise web.HTTPFound(
+            url(request, "contract.change", contract_id=contract.id, party=party_of(contract))
+        )
     return contract
 
 

@@ -29,6 +29,7 @@ from ivr.notices import jst_time
 from web.csrf import csrf_token
 from web.flow import client_address, require_holder, session_ref
 from web.keys import CONFIG, EMAILS
+from web.urls import url
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -116,7 +117,7 @@ async def email_confirm(request: web.Request) -> web.Response:
     pending = await request.app[EMAILS].send_code(holder.id, email, _origin(request, session))
     if pending is None:
         return await _form(request, holder, email, _TOO_MANY_SENT)
-    raise web.HTTPSeeOther("/mypage/email/verify")
+    raise web.HTTPSeeOther(url(request, "email.verify"))
 
 
 async def verify_page(request: web.Request) -> web.Response:
@@ -138,7 +139,7 @@ async def _verify(
     pending = await request.app[EMAILS].pending_of(holder.id)
     email = pending.email if pending else email
     if email is None:
-        raise web.HTTPSeeOther("/mypage/email")
+        raise web.HTTPSeeOther(url(request, "email"))
     return await _render(
         request, "email_verify.html", holder=holder, pending=pending, email=email, code=code,
         error=error, digits=CODE_DIGITS, until=jst_time(pending.expires_at) if pending else "",
@@ -154,9 +155,9 @@ async def verify_submit(request: web.Request) -> web.Response:
         return await _verify(request, holder, "", f"{CODE_DIGITS}桁の数字で入力してください。")
     result = await request.app[EMAILS].confirm(holder.id, code, _origin(request, session))
     if result.outcome is ConfirmOutcome.CONFIRMED:
-        raise web.HTTPSeeOther("/mypage?done=email")
+        raise web.HTTPSeeOther(url(request, "mypage", query={"done": "email"}))
     if result.outcome is ConfirmOutcome.NONE:
-        raise web.HTTPSeeOther("/mypage/email")
+        raise web.HTTPSeeOther(url(request, "email"))
     return await _verify(request, holder, "", _message_of(result), result.email)
 
 

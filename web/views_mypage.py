@@ -13,6 +13,7 @@ from web.csrf import csrf_token
 from web.flow import authenticated_holder, client_address, current_challenge, has_usable_phone
 from web.keys import METRICS, SERVICE, STORE
 from web.sessions import HOLDER, renew
+from web.urls import url
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +27,12 @@ _NOTICES = {
 async def mypage(request: web.Request) -> web.Response:
     holder_id = await authenticated_holder(request) or await _complete_verification(request)
     if holder_id is None:
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     store = request.app[STORE]
     holder = await store.holder(holder_id)
     if holder is None:  # deleted since login
         (await get_session(request)).invalidate()
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     context = {
         "holder": holder,
         "contracts": await store.contracts_of(holder_id),

@@ -26,6 +26,7 @@ from web.passwords import PasswordPoolBusy
 from web.responses import json_response
 from web.sse import stream_challenge
 from web.status import status_payload
+from web.urls import url
 from web.views_auth import busy_page
 from web.views_contracts import PARTY_LABELS, find_contract
 
@@ -47,21 +48,22 @@ async def _own_change(request: web.Request) -> tuple[Session, Holder, PhoneChang
     return session, holder, change
 
 
-def _to(change: PhoneChange, page: str) -> web.HTTPFound:
-    return web.HTTPFound(f"/mypage/changes/{change.id}/{page}")
+def _to(request: web.Request, change: PhoneChange, page: str) -> web.HTTPFound:
+    """To the change's page ``page`` (``confirm``, ``call``, ``done``: routes ``change.*``)."""
+    return web.HTTPFound(url(request, f"change.{page}", change_id=change.id))
 
 
 async def confirm_page(request: web.Request) -> web.Response:
     _, holder, change = await _own_change(request)
     if change.state is not ChangeState.DRAFT:
-        raise _to(change, "call")
+        raise _to(request, change, "call")
     return await _render_confirm(request, holder, change, None)
 
 
 async def confirm_submit(request: web.Request) -> web.Response:
     _, holder, change = await _own_change(request)
     if change.state is not ChangeState.DRAFT:  # a double click: the first one went through
-        raise _to(change, "call")
+        raise _to(request, change, "call")
     password = str((await request.post()).get("password", ""))[:MAX_FIELD]
     throttle = request.app[THROTTLE]
     address = client_address(request)
@@ -80,7 +82,7 @@ async def confirm_submit(request: web.Request) -> web.Response:
         return await _render_confirm(request, holder, change, WRONG_PASSWORD)
     await throttle.succeed(holder.login_id, address)
     await request.app[SERVICE].start_phone_change(change)
-    raise _to(change, "call")
+    raise _to(request, change, "call")
 
 
 async def _render_confirm(
@@ -113,9 +115,9 @@ def _throttled(request: web.Request) -> web.Response:
 async def call_page(request: web.Request) -> web.Response:
     _, holder, change = await _own_change(request)
     if change.state is ChangeState.DRAFT:
-        raise _to(change, "confirm")
+        raise _to(request, change, "confirm")
     if change.state is ChangeState.COMPLETED or change.challenge_id is None:
-        raise _to(change, "done")
+        raise _to(request, change, "done")
     challenge = await request.app[STORE].challenge(change.challenge_id)
     assert challenge is not None
     now = request.app[STORE].clock()
@@ -163,7 +165,7 @@ async def cancel(request: web.Request) -> web.Response:
     _, holder, change = await _own_change(request)
     if await request.app[SERVICE].phone_changes.cancel(change.id):
         logger.info("holder %d cancelled phone change %d", holder.id, change.id)
-    raise web.HTTPFound("/mypage?done=cancelled")
+    raise web.HTTPFound(url(request, "mypage", query={"done": "cancelled"}))
 
 
 async def done_page(request: web.Request) -> web.Response:
@@ -172,9 +174,9 @@ async def done_page(request: web.Request) -> web.Response:
         await request.app[SERVICE].settle_phone_changes()  # the call may just have come
         change = await request.app[SERVICE].phone_changes.get(change.id) or change
         if change.state is ChangeState.AWAITING_CALL:
-            raise _to(change, "call")
+            raise _to(request, change, "call")
     if change.state is ChangeState.DRAFT:
-        raise _to(change, "confirm")
+        raise _to(request, change, "confirm")
     holder = await request.app[STORE].holder(holder.id) or holder
     context = {"holder": holder, "change": change, "csrf_token": await csrf_token(request)}
     response = aiohttp_jinja2.render_template("change_done.html", request, context)

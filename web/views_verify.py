@@ -19,18 +19,19 @@ from web.flow import (
 from web.keys import CONFIG, STORE
 from web.responses import json_response
 from web.status import status_payload
+from web.urls import url
 
 _DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
 
 
 async def verify_page(request: web.Request) -> web.Response:
     if await authenticated_holder(request):
-        raise web.HTTPFound("/mypage")
+        raise web.HTTPFound(url(request, "mypage"))
     challenge = await current_challenge(request)
     if challenge is None:
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     if challenge.state is ChallengeState.VERIFIED:  # called before the page (re)loaded
-        raise web.HTTPFound("/mypage")
+        raise web.HTTPFound(url(request, "mypage"))
     store = request.app[STORE]
     config = request.app[CONFIG]
     status = status_payload(challenge, store.clock(), challenge.hint)
@@ -65,24 +66,24 @@ async def reissue(request: web.Request) -> web.Response:
     """A new challenge (and usually a new number) for a login whose time ran out."""
     challenge = await current_challenge(request)
     if challenge is None:
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     if challenge.state in _DONE:
-        raise web.HTTPFound("/mypage")
+        raise web.HTTPFound(url(request, "mypage"))
     store = request.app[STORE]
     if challenge.visible_state(store.clock()) is ChallengeState.CANCELLED:
         # Ended by another login of the holder: only the password starts a new one.
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     holder = await store.holder(challenge.holder_id)
     if holder is None or not has_usable_phone(request, holder):
-        raise web.HTTPFound("/login")
+        raise web.HTTPFound(url(request, "login"))
     session = await get_session(request)
     fresh = await start_challenge(request, session, holder, reissue=True)
     if fresh is None:  # this login has had its new numbers: the password again
         await store.audit(holder.id, "challenge_reissue_refused", f"challenge {challenge.id}",
                           client_address(request))  # fmt: skip
         session.invalidate()
-        raise web.HTTPFound("/login?reissue_limit=1")
+        raise web.HTTPFound(url(request, "login", query={"reissue_limit": "1"}))
     await store.audit(
         holder.id, "challenge_reissued", f"challenge {fresh.id}", client_address(request)
     )
-    raise web.HTTPFound("/verify")
+    raise web.HTTPFound(url(request, "verify"))
