@@ -32,6 +32,7 @@ from db.throttles import ThrottlePolicy, Throttles
 from ivr.config import JST
 from web.flow import client_address
 from web.keys import CONFIG, STORE
+from web.responses import no_store
 from web.urls import url
 
 COOKIE = "callauth_operator"
@@ -104,8 +105,7 @@ def render(
             "csrf_token": session.csrf if session else "", "Role": Role,
             "jst": jst_time}  # fmt: skip
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
-    response.headers["Cache-Control"] = "no-store"  # personal data: never from a cache
-    return response
+    return no_store(response)  # personal data: never from a cache
 
 
 def message(

@@ -28,7 +28,7 @@ from ivr.service import VerificationService
 from web import filters
 from web.cookie_policy import secure_cookie_middleware
 from web.cors import cors_headers
-from web.csrf import csrf_middleware
+from web.csrf import csrf_context, csrf_middleware
 from web.enforcement import Enforcement
 from web.errors import error_middleware
 from web.keys import (
@@ -76,7 +76,10 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     )
     app.middlewares.append(csrf_middleware)
     env = aiohttp_jinja2.setup(
-        app, loader=jinja2.PackageLoader("web", "templates"), filters=filters.FILTERS
+        app,
+        loader=jinja2.PackageLoader("web", "templates"),
+        filters=filters.FILTERS,
+        context_processors=[csrf_context],  # every page's forms get csrf_token
     )
     env.globals["brand"] = BRAND
     env.globals["enforcement"] = Enforcement(config, clock)

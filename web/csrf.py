@@ -1,5 +1,8 @@
 """CSRF protection: a per-session token, a hidden ``csrf_token`` field, checked on every POST.
 
+Templates get the token from a context processor (``csrf_context``, set up in web/app.py),
+so a view never passes it by hand.
+
 ``POST /login`` is the one form posted before there is a session worth keeping: it is
 checked against a signed double-submit token instead (web/login_csrf.py), so an anonymous
 visit to the login page writes no session row.
@@ -19,7 +22,7 @@ import secrets
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from aiohttp_session import get_session
+from aiohttp_session import SESSION_KEY, Session, get_session
 
 from web.errors import error_page
 from web.keys import LOGIN_CSRF
@@ -35,12 +38,50 @@ LOGIN_PATH = "/login"
 
 async def csrf_token(request: web.Request) -> str:
     """The session's token, created on first use (so a form page starts a session)."""
-    session = await get_session(request)
+    return _token_of(await get_session(request))
+
+
+def _token_of(session: Session) -> str:
     token = session.get(_SESSION_KEY)
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
         session[_SESSION_KEY] = token
     return token
+
+
+class _PageToken:
+    """``{{ csrf_token }}`` in a holder's page, read when the template renders it.
+
+    Looked up lazily so that a request whose page has no form (a redirect, /healthz, a
+    static file) neither loads the session nor starts one; by the time a page with a form
+    renders, its view has loaded the session (``require_holder``, ``current_challenge``).
+    """
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        session = self._request.get(SESSION_KEY)
+        if not isinstance(session, Session):
+            raise RuntimeError(
+                f"{self._request.path}: a form rendered before the session was loaded "
+                "(await csrf_token(request) in the view first)"
+            )
+        return _token_of(session)
+
+
+async def csrf_context(request: web.Request) -> dict[str, object]:
+    """aiohttp_jinja2 context processor: every holder page's forms get ``csrf_token``.
+
+    The console's pages get nothing from here: their token is the operator session's
+    (web/admin_session.py). The login form passes its own signed token (web/login_csrf.py),
+    which overrides this one.
+    """
+    return {} if _in_console(request.path) else {FIELD: _PageToken(request)}
+
+
+def _in_console(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
 
 
 async def _token_matches(request: web.Request) -> bool:
@@ -57,7 +98,7 @@ async def _token_matches(request: web.Request) -> bool:
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in _SAFE_METHODS or request.path.startswith(_EXEMPT_PREFIX):
         return await handler(request)
-    if request.path == "/admin" or request.path.startswith("/admin/"):
+    if _in_console(request.path):
         # The operator console checks its own session's token (web/admin_session.py): a
         # holder's session is never consulted there, nor created by a console form.
         return await handler(request)

@@ -20,6 +20,7 @@ from web import admin_session as adm
 from web.filters import masked_phone
 from web.flow import client_address
 from web.keys import CONFIG, COVERAGE, PBX, STORE
+from web.responses import no_store
 
 OUTCOMES = {
     "verified": "認証成功", "not_matched": "一致せず", "withheld": "非通知",
@@ -98,8 +99,8 @@ async def coverage_csv(request: web.Request, session: OperatorSession) -> web.Re
     await adm.operators(request).audit(
         session.operator.id, "coverage_csv", None, f"{len(rows)} holders", client_address(request)
     )
-    return web.Response(
+    return no_store(web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
-        headers={"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+        headers={"Content-Type": "text/csv; charset=utf-8",
                  "Content-Disposition": 'attachment; filename="to-contact.csv"'},
-    )  # fmt: skip
+    ))  # fmt: skip

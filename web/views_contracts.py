@@ -17,9 +17,9 @@ from db.models import Contract, Holder
 from db.phone_changes import ChangeState, NewPhoneChange
 from ivr import phone_policy
 from ivr.config import JST
-from web.csrf import csrf_token
 from web.flow import client_address, has_usable_phone, require_holder, session_ref
 from web.keys import CLOCK, CONFIG, SERVICE, STORE
+from web.responses import no_store
 from web.urls import url
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,8 @@ async def contract_page(request: web.Request) -> web.Response:
         "contract": contract,
         "party": party_of(contract),
         "phone_usable": has_usable_phone(request, holder),
-        "csrf_token": await csrf_token(request),
     }
-    return _no_store(aiohttp_jinja2.render_template("contract.html", request, context))
+    return no_store(aiohttp_jinja2.render_template("contract.html", request, context))
 
 
 async def change_form(request: web.Request) -> web.Response:
@@ -161,15 +160,9 @@ async def _render_form(
         "errors": errors,
         "min_date": today.isoformat(),
         "max_date": (today + datetime.timedelta(days=CHANGE_DATE_DAYS)).isoformat(),
-        "csrf_token": await csrf_token(request),
     }
-    return _no_store(aiohttp_jinja2.render_template("change_form.html", request, context))
+    return no_store(aiohttp_jinja2.render_template("change_form.html", request, context))
 
 
 def _today(request: web.Request) -> datetime.date:
     return datetime.datetime.fromtimestamp(request.app[CLOCK](), JST).date()
-
-
-def _no_store(response: web.Response) -> web.Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response

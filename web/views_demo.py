@@ -20,6 +20,7 @@ from aiohttp import web
 from ivr.number_answer import answer
 from web.csrf import csrf_token
 from web.keys import CONFIG
+from web.responses import no_store
 
 MAX_NAME = 100
 _FIELDS = ("insured_name", "insured_phone", "applicant_name", "applicant_phone")
@@ -29,10 +30,9 @@ _NAME_MISSING = "お名前を入力してください。"
 async def _render(
     request: web.Request, template: str, status: int = 200, **context: Any
 ) -> web.Response:
-    context["csrf_token"] = await csrf_token(request)
+    await csrf_token(request)  # no login before this form: its token starts the session
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 async def apply_form(request: web.Request) -> web.Response:

@@ -26,9 +26,9 @@ from ivr.email_verification import (
     clean_code,
 )
 from ivr.notices import jst_time
-from web.csrf import csrf_token
 from web.flow import client_address, require_holder, session_ref
 from web.keys import CONFIG, EMAILS
+from web.responses import no_store
 from web.urls import url
 
 MAX_EMAIL = 254
@@ -69,10 +69,7 @@ def _origin(request: web.Request, session: Session) -> Origin:
 
 
 async def _render(request: web.Request, template: str, **context: Any) -> web.Response:
-    context["csrf_token"] = await csrf_token(request)
-    response = aiohttp_jinja2.render_template(template, request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(aiohttp_jinja2.render_template(template, request, context))
 
 
 async def _form(

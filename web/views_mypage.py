@@ -9,9 +9,9 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from db.models import ChallengeState
-from web.csrf import csrf_token
 from web.flow import authenticated_holder, client_address, current_challenge, has_usable_phone
 from web.keys import METRICS, SERVICE, STORE
+from web.responses import no_store
 from web.sessions import HOLDER, renew
 from web.urls import url
 
@@ -39,11 +39,8 @@ async def mypage(request: web.Request) -> web.Response:
         "phone_usable": has_usable_phone(request, holder),
         "awaiting": await request.app[SERVICE].phone_changes.awaiting_of(holder_id),
         "notice": _NOTICES.get(request.query.get("done", "")),
-        "csrf_token": await csrf_token(request),
     }
-    response = aiohttp_jinja2.render_template("mypage.html", request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(aiohttp_jinja2.render_template("mypage.html", request, context))
 
 
 async def _complete_verification(request: web.Request) -> int | None:

@@ -17,13 +17,12 @@ from aiohttp_session import Session
 from db.models import Holder
 from db.phone_changes import ChangeState, PhoneChange
 from db.throttles import Verdict
-from web.csrf import csrf_token
 from web.errors import error_page
 from web.flow import client_address, require_holder, session_ref
 from web.keys import CONFIG, SERVICE, STORE, THROTTLE
 from web.login_guards import password_ticket
 from web.passwords import PasswordPoolBusy
-from web.responses import json_response
+from web.responses import json_response, no_store
 from web.sse import stream_challenge
 from web.status import status_payload
 from web.urls import url
@@ -95,11 +94,8 @@ async def _render_confirm(
         "party_label": PARTY_LABELS[change.party],
         "underwriters": request.app[CONFIG].underwriting,
         "error": error,
-        "csrf_token": await csrf_token(request),
     }
-    response = aiohttp_jinja2.render_template("change_confirm.html", request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(aiohttp_jinja2.render_template("change_confirm.html", request, context))
 
 
 def _throttled(request: web.Request) -> web.Response:
@@ -128,11 +124,8 @@ async def call_page(request: web.Request) -> web.Response:
         "status": status,
         "ttl_minutes": max(1, request.app[CONFIG].challenge_ttl // 60),
         "call_mode": request.app[CONFIG].call_mode,
-        "csrf_token": await csrf_token(request),
     }
-    response = aiohttp_jinja2.render_template("change_call.html", request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(aiohttp_jinja2.render_template("change_call.html", request, context))
 
 
 async def call_status(request: web.Request) -> web.Response:
@@ -147,7 +140,7 @@ async def call_status(request: web.Request) -> web.Response:
     if challenge is None:
         return json_response({"state": None, "error": "no_call"}, status=404)
     payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
-    return json_response(payload, headers={"Cache-Control": "no-store"})
+    return no_store(json_response(payload))
 
 
 async def call_events(request: web.Request) -> web.StreamResponse:
@@ -178,7 +171,5 @@ async def done_page(request: web.Request) -> web.Response:
     if change.state is ChangeState.DRAFT:
         raise _to(request, change, "confirm")
     holder = await request.app[STORE].holder(holder.id) or holder
-    context = {"holder": holder, "change": change, "csrf_token": await csrf_token(request)}
-    response = aiohttp_jinja2.render_template("change_done.html", request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    context = {"holder": holder, "change": change}
+    return no_store(aiohttp_jinja2.render_template("change_done.html", request, context))

@@ -8,7 +8,6 @@ from aiohttp_session import get_session
 
 from db.models import ChallengeState
 from ivr import phone_policy
-from web.csrf import csrf_token
 from web.flow import (
     authenticated_holder,
     client_address,
@@ -17,7 +16,7 @@ from web.flow import (
     start_challenge,
 )
 from web.keys import CONFIG, STORE
-from web.responses import json_response
+from web.responses import json_response, no_store
 from web.status import status_payload
 from web.urls import url
 
@@ -39,11 +38,8 @@ async def verify_page(request: web.Request) -> web.Response:
         "status": status,
         "phone_tail": phone_policy.last_digits(challenge.phone_e164),
         "call_mode": config.call_mode,
-        "csrf_token": await csrf_token(request),
     }
-    response = aiohttp_jinja2.render_template("verify.html", request, context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(aiohttp_jinja2.render_template("verify.html", request, context))
 
 
 async def status(request: web.Request) -> web.Response:
@@ -59,7 +55,7 @@ async def status(request: web.Request) -> web.Response:
             status=401,
         )
     payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
-    return json_response(payload, headers={"Cache-Control": "no-store"})
+    return no_store(json_response(payload))
 
 
 async def reissue(request: web.Request) -> web.Response:
