@@ -131,6 +131,7 @@ def test_serve_warns_when_the_number_pool_is_too_small(tmp_path: Path) -> None:
 def test_the_default_pool_draws_no_warning() -> None:
     from callauth.serve import pool_warning
     from ivr.config import Config
+    from ivr.number_pool import CodeMode
 
     assert pool_warning(Config()) is None
-    assert pool_warning(Config(auth_numbers=("0120111222",), code_mode="never")) is not None
+    assert pool_warning(Config(auth_numbers=("0120111222",), code_mode=CodeMode.NEVER)) is not None

@@ -14,6 +14,7 @@ import pytest
 from db.models import ChallengeState
 from db.phone_changes import ChangeState
 from ivr.config import Config
+from ivr.number_pool import CodeMode
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -252,7 +253,7 @@ async def _next_message(stream: Any) -> dict[str, Any]:
 async def test_a_change_whose_page_shows_a_code_completes_only_with_that_code(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "callauth.db"), code_mode="always")
+    config = Config(db=str(tmp_path / "callauth.db"), code_mode=CodeMode.ALWAYS)
     client = await aiohttp_client(create_app(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", OLD)
