@@ -80,9 +80,10 @@ def create(
     """
     if reissue_limit is not None and _drawn_for(db, new.session_ref) > reissue_limit:
         return Created(None)
-    why = EndedBy.REISSUED if reissue_limit is not None else EndedBy.RELOGIN
-    cancelled = [(i, new.holder_id, why) for i in _end_session(db, new.session_ref, why)]
+    cancelled: list[tuple[int, int, EndedBy]] = []
     if new.kind is ChallengeKind.LOGIN:
+        why = EndedBy.REISSUED if reissue_limit is not None else EndedBy.RELOGIN
+        cancelled += [(i, new.holder_id, why) for i in _end_session(db, new.session_ref, why)]
         cancelled += _make_room(db, new.holder_id, now, max_live)
     number, code, recoded = choose(phone_history(db, new.phone_e164, history_since))
     for challenge_id, recode in recoded.items():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import sqlite3
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
 
@@ -136,74 +135,41 @@ async def _execute_script(conn: aiosqlite.Connection, sql: str) -> None:
 
 
 class Transactions:
-    """Serialises the connection. aiosqlite shares one transaction between all coroutines,
-    so a unit of work spread over several hops (:meth:`write`, :meth:`read`) holds the lock
-    from BEGIN to COMMIT.
+    """Units of work on the one connection, each in one hop to aiosqlite's thread.
 
-    A unit of work in one hop (:meth:`run_write`, :meth:`run_read`) needs no lock of its
-    own: aiosqlite's thread runs queued functions one at a time, in order, so it cannot
-    interleave with another one-hop unit, nor with a multi-hop one begun after it was
-    queued. It only waits while a multi-hop unit is open. Calls therefore queue their
-    units back to back on the database thread instead of one round trip at a time.
+    aiosqlite's thread runs queued functions one at a time, in order, so a unit queued
+    with :meth:`run_write` (BEGIN IMMEDIATE … COMMIT) or :meth:`run_read` can never
+    interleave with another: no lock is needed, and calls queue their units back to back
+    on the database thread instead of one round trip at a time. There is deliberately no
+    multi-hop transaction: aiosqlite shares one transaction between all coroutines, so one
+    spread over several awaits would need a lock every other unit waits for.
     """
 
     def __init__(self, conn: aiosqlite.Connection, file: DbFile | None = None) -> None:
         self.conn = conn
         #: The file opened; when set, every unit of work checks the path still names it.
         self.file = file
-        self._lock = asyncio.Lock()
 
     async def reopen(self) -> None:
         """Use the file now at the path (never creating one) from the next unit on.
 
-        Units already queued on the old connection end there (and fail its file check);
-        a multi-hop unit in progress finishes first.
+        Units already queued on the old connection end there (and fail its file check).
         """
         assert self.file is not None, "reopen needs the path of a file"
         path = self.file.path
         new = await connect(path, create=False)
-        async with self._lock:
-            old, self.conn, self.file = self.conn, new, DbFile.at(path)
+        old, self.conn, self.file = self.conn, new, DbFile.at(path)
         await old.close()
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-                if self.file is not None:
-                    self.file.check()
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
 
     async def run_write(self, work: Work[T]) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on an error),
         in one hop to the worker thread. Once queued it completes even if the awaiting
         task is cancelled: the unit of work is never cut in half."""
-        await self._no_open_unit()
         unit = functools.partial(_in_transaction, work, self.file)
         return await run_in_worker(self.conn, unit)
 
     async def run_read(self, work: Work[T]) -> T:
         """``work`` (SELECTs only) in one hop, in order with the transactions."""
-        await self._no_open_unit()
         if self.file is not None:
             work = functools.partial(_checked_read, work, self.file)
         return await run_in_worker(self.conn, work)
-
-    async def _no_open_unit(self) -> None:
-        # Wait out a multi-hop unit in progress. Nothing yields between here and the
-        # moment run_in_worker queues the work, so no multi-hop unit can begin in between.
-        if self._lock.locked():
-            async with self._lock:
-                pass
-
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            if self.file is not None:
-                self.file.check()
-            yield self.conn

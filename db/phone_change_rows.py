@@ -6,7 +6,7 @@ import enum
 import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
+from db.rows import add_audit
 
 
 class ChangeState(enum.StrEnum):
@@ -56,13 +56,10 @@ def _tail(e164: str | None) -> str:
     return f"***{e164[-4:]}" if e164 else "(none)"
 
 
-async def audit(db: aiosqlite.Connection, change: PhoneChange, event: str, at: int) -> None:
+def audit(db: sqlite3.Connection, change: PhoneChange, event: str, at: int) -> None:
     detail = (
         f"request {change.id} contract {change.contract_id} party {change.party}"
         f" old {_tail(change.old_phone_e164)} new {_tail(change.new_phone_e164)}"
         f" session {change.session_ref}"
     )
-    await db.execute(
-        "INSERT INTO audit_log (at, holder_id, event, detail, ip) VALUES (?, ?, ?, ?, ?)",
-        (at, change.holder_id, event, detail, change.ip),
-    )
+    add_audit(db, at, change.holder_id, event, detail, change.ip)

@@ -2,15 +2,17 @@
 
 The new number takes effect only in :meth:`PhoneChanges.complete`, in the same transaction
 that consumes the verified ``phone_change`` challenge; until then the old number stays in
-force. Every step a holder would call a change is also written to the audit log.
+force. Every step a holder would call a change is also written to the audit log. Each
+method is one transaction in one hop (``Transactions.run_write`` / ``run_read``).
 """
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
-from db.challenge_units import CHALLENGE_COLUMNS, Chooser, challenge_row
-from db.models import Challenge, ChallengeEvent, ChallengeState
+from db import challenge_units as units
+from db.challenge_units import Chooser, NewChallenge
+from db.models import Challenge, ChallengeEvent, ChallengeKind, ChallengeState
 from db.phone_change_rows import (
     COLUMNS,
     ChangeState,
@@ -32,39 +34,37 @@ class PhoneChanges:
 
     async def draft(self, new: NewPhoneChange) -> PhoneChange:
         """A draft (nothing changes yet); the holder's older drafts are dropped."""
-        async with self._tx.write() as db:
-            await db.execute(
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> PhoneChange:
+            db.execute(
                 "UPDATE phone_changes SET state = 'cancelled' WHERE holder_id = ? AND state = 'draft'",
                 (new.holder_id,),
             )
-            async with db.execute(
+            row = db.execute(
                 "INSERT INTO phone_changes (holder_id, contract_id, party, old_phone_e164,"
                 " new_phone_e164, change_date, session_ref, ip, created_at)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}",
                 (new.holder_id, new.contract_id, new.party, new.old_phone_e164,
-                 new.new_phone_e164, new.change_date, new.session_ref, new.ip, self._clock()),
-            ) as cursor:  # fmt: skip
-                row = await cursor.fetchone()
-        assert row is not None
-        return change_row(row)
+                 new.new_phone_e164, new.change_date, new.session_ref, new.ip, now),
+            ).fetchone()  # fmt: skip
+            return change_row(row)
+
+        return await self._tx.run_write(work)
 
     async def get(self, change_id: int) -> PhoneChange | None:
-        async with self._tx.read() as db:
-            async with db.execute(
-                f"SELECT {COLUMNS} FROM phone_changes WHERE id = ?", (change_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return change_row(row) if row else None
+        return await self._one(f"SELECT {COLUMNS} FROM phone_changes WHERE id = ?", (change_id,))
 
     async def awaiting_of(self, holder_id: int) -> PhoneChange | None:
         """The holder's change still waiting for its call, if any."""
-        async with self._tx.read() as db:
-            async with db.execute(
-                f"SELECT {COLUMNS} FROM phone_changes WHERE holder_id = ?"
-                " AND state = 'awaiting_call' AND expires_at > ? ORDER BY id DESC LIMIT 1",
-                (holder_id, self._clock()),
-            ) as cursor:
-                row = await cursor.fetchone()
+        return await self._one(
+            f"SELECT {COLUMNS} FROM phone_changes WHERE holder_id = ?"
+            " AND state = 'awaiting_call' AND expires_at > ? ORDER BY id DESC LIMIT 1",
+            (holder_id, self._clock()),
+        )
+
+    async def _one(self, sql: str, args: tuple[object, ...]) -> PhoneChange | None:
+        row = await self._tx.run_read(lambda db: db.execute(sql, args).fetchone())
         return change_row(row) if row else None
 
     async def await_call(
@@ -77,52 +77,35 @@ class PhoneChanges:
         The holder's other change waiting for a call is cancelled: one at a time.
         """
         now = self._clock()
-        async with self._tx.write() as db:
-            change = await self._move(db, change_id, ChangeState.DRAFT, ChangeState.AWAITING_CALL)
+
+        def work(db: sqlite3.Connection) -> tuple[PhoneChange, units.Created, list[int]] | None:
+            change = _move(db, change_id, ChangeState.DRAFT, ChangeState.AWAITING_CALL)
             if change is None:
                 return None
-            stale = await self._cancel_awaiting(db, change.holder_id, now, but=change_id)
-            challenge, recoded = await self._new_challenge(db, change, choose, now, ttl, history)
-            async with db.execute(
+            stale = _cancel_awaiting(db, change.holder_id, now, but=change_id)
+            new = NewChallenge(change.holder_id, change.session_ref, change.new_phone_e164, ttl,
+                               ChallengeKind.PHONE_CHANGE)  # fmt: skip
+            created = units.create(db, new, choose, now=now, history_since=now - history,
+                                   max_live=0)  # fmt: skip
+            assert created.challenge is not None  # only a reissue is ever refused
+            row = db.execute(
                 "UPDATE phone_changes SET challenge_id = ?, expires_at = ? WHERE id = ?"
                 f" RETURNING {COLUMNS}",
-                (challenge.id, challenge.expires_at, change_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
+                (created.challenge.id, created.challenge.expires_at, change_id),
+            ).fetchone()
             change = change_row(row)
-            await audit(db, change, "phone_change_requested", now)
-        self._publish(stale, ChallengeState.CANCELLED)
-        for challenge_id in recoded:
-            self._events.publish(ChallengeEvent(challenge_id, "code_assigned"))
-        return change, challenge
+            audit(db, change, "phone_change_requested", now)
+            return change, created, stale
 
-    @staticmethod
-    async def _new_challenge(
-        db: aiosqlite.Connection, change: PhoneChange, choose: Chooser, now: int, ttl: int,
-        history: int,
-    ) -> tuple[Challenge, list[int]]:  # fmt: skip
-        async with db.execute(
-            f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE phone_e164 = ? AND created_at > ?",
-            (change.new_phone_e164, now - history),
-        ) as cursor:
-            shown = [challenge_row(tuple(row)) async for row in cursor]
-        number, code, recoded = choose(shown)
-        for challenge_id, recode in recoded.items():
-            await db.execute(
-                "UPDATE challenges SET code = ? WHERE id = ? AND state = 'pending' AND code IS NULL",
-                (recode, challenge_id),
-            )
-        async with db.execute(
-            "INSERT INTO challenges (holder_id, session_ref, phone_e164, auth_number,"
-            " created_at, expires_at, kind, code) VALUES (?, ?, ?, ?, ?, ?, 'phone_change', ?)"
-            f" RETURNING {CHALLENGE_COLUMNS}",
-            (change.holder_id, change.session_ref, change.new_phone_e164, number, now,
-             now + ttl, code),
-        ) as cursor:  # fmt: skip
-            row = await cursor.fetchone()
-        assert row is not None
-        return challenge_row(tuple(row)), list(recoded)
+        done = await self._tx.run_write(work)
+        if done is None:
+            return None
+        change, created, stale = done
+        self._publish(stale, ChallengeState.CANCELLED)
+        for challenge_id in created.recoded:
+            self._events.publish(ChallengeEvent(challenge_id, "code_assigned"))
+        assert created.challenge is not None
+        return change, created.challenge
 
     async def complete(self, challenge_id: int) -> PhoneChange | None:
         """The call from the new number verified this challenge: the new number takes effect.
@@ -130,125 +113,130 @@ class PhoneChanges:
         None when the challenge is no verified ``phone_change`` one (a login's, say).
         """
         now = self._clock()
-        async with self._tx.write() as db:
-            async with db.execute(
+
+        def work(db: sqlite3.Connection) -> tuple[PhoneChange, list[int]] | None:
+            row = db.execute(
                 "UPDATE phone_changes SET state = 'completed', completed_at = ?"
                 " WHERE challenge_id = ? AND state = 'awaiting_call' AND EXISTS (SELECT 1"
                 " FROM challenges WHERE id = ? AND state = 'verified' AND kind = 'phone_change')"
                 f" RETURNING {COLUMNS}",
                 (now, challenge_id, challenge_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is None:
                 return None
             change = change_row(row)
-            await db.execute(
-                "UPDATE challenges SET state = 'consumed' WHERE id = ?", (challenge_id,)
-            )
-            logins = await self._switch_number(db, change)
-            await audit(db, change, "phone_change_completed", now)
+            db.execute("UPDATE challenges SET state = 'consumed' WHERE id = ?", (challenge_id,))
+            logins = _switch_number(db, change)
+            audit(db, change, "phone_change_completed", now)
+            return change, logins
+
+        done = await self._tx.run_write(work)
+        if done is None:
+            return None
+        change, logins = done
         self._publish([challenge_id], ChallengeState.CONSUMED)
         self._publish(logins, ChallengeState.CANCELLED)
         return change
 
-    async def _switch_number(self, db: aiosqlite.Connection, change: PhoneChange) -> list[int]:
-        """Holder's number, and the insured's where they are the same person; the old
-        number's pending logins end (a call from it no longer proves anything)."""
-        await db.execute(
-            "UPDATE holders SET phone_e164 = ? WHERE id = ?",
-            (change.new_phone_e164, change.holder_id),
-        )
-        await db.execute(
-            "UPDATE contracts SET insured_phone_e164 = ?"
-            " WHERE holder_id = ? AND insured_same_as_holder = 1",
-            (change.new_phone_e164, change.holder_id),
-        )
-        if change.old_phone_e164 is None:
-            return []
-        async with db.execute(
-            "UPDATE challenges SET state = 'cancelled' WHERE holder_id = ? AND kind = 'login'"
-            " AND phone_e164 = ? AND state = 'pending' RETURNING id",
-            (change.holder_id, change.old_phone_e164),
-        ) as cursor:
-            return [row[0] async for row in cursor]
-
     async def cancel(self, change_id: int) -> bool:
         """draft or awaiting_call → cancelled (with its challenge); the old number stays."""
         now = self._clock()
-        async with self._tx.write() as db:
-            change = await self._move(db, change_id, ChangeState.DRAFT, ChangeState.CANCELLED)
+
+        def work(db: sqlite3.Connection) -> list[int] | None:
+            change = _move(db, change_id, ChangeState.DRAFT, ChangeState.CANCELLED)
             if change is None:
-                change = await self._move(
-                    db, change_id, ChangeState.AWAITING_CALL, ChangeState.CANCELLED
-                )
+                change = _move(db, change_id, ChangeState.AWAITING_CALL, ChangeState.CANCELLED)
                 if change is None:
-                    return False
-                await audit(db, change, "phone_change_cancelled", now)
-            challenges = await self._cancel_challenges(db, [change.challenge_id])
-        self._publish(challenges, ChallengeState.CANCELLED)
+                    return None
+                audit(db, change, "phone_change_cancelled", now)
+            return _cancel_challenges(db, [change.challenge_id])
+
+        cancelled = await self._tx.run_write(work)
+        if cancelled is None:
+            return False
+        self._publish(cancelled, ChallengeState.CANCELLED)
         return True
 
     async def expire_due(self) -> list[PhoneChange]:
         """awaiting_call → expired once the call's time is up and no call verified it."""
         now = self._clock()
-        async with self._tx.write() as db:
-            async with db.execute(
+
+        def work(db: sqlite3.Connection) -> list[PhoneChange]:
+            rows = db.execute(
                 "UPDATE phone_changes SET state = 'expired'"
                 " WHERE state = 'awaiting_call' AND expires_at <= ? AND challenge_id IN"
                 " (SELECT id FROM challenges WHERE state IN ('pending', 'expired', 'cancelled'))"
                 f" RETURNING {COLUMNS}",
                 (now,),
-            ) as cursor:
-                expired = [change_row(row) async for row in cursor]
+            ).fetchall()
+            expired = [change_row(row) for row in rows]
             for change in expired:
-                await audit(db, change, "phone_change_expired", now)
-        return expired
+                audit(db, change, "phone_change_expired", now)
+            return expired
+
+        return await self._tx.run_write(work)
 
     async def verified_waiting(self) -> list[int]:
         """Challenges verified by a call whose change is not applied yet (a crash between)."""
-        async with self._tx.read() as db:
-            async with db.execute(
+        rows = await self._tx.run_read(
+            lambda db: db.execute(
                 "SELECT c.id FROM phone_changes p JOIN challenges c ON c.id = p.challenge_id"
                 " WHERE p.state = 'awaiting_call' AND c.state = 'verified'"
-            ) as cursor:
-                return [row[0] async for row in cursor]
-
-    async def _move(
-        self, db: aiosqlite.Connection, change_id: int, old: ChangeState, new: ChangeState
-    ) -> PhoneChange | None:
-        async with db.execute(
-            f"UPDATE phone_changes SET state = ? WHERE id = ? AND state = ? RETURNING {COLUMNS}",
-            (new.value, change_id, old.value),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return change_row(row) if row else None
-
-    async def _cancel_awaiting(
-        self, db: aiosqlite.Connection, holder_id: int, now: int, but: int
-    ) -> list[int]:
-        async with db.execute(
-            "UPDATE phone_changes SET state = 'cancelled'"
-            f" WHERE holder_id = ? AND state = 'awaiting_call' AND id != ? RETURNING {COLUMNS}",
-            (holder_id, but),
-        ) as cursor:
-            stale = [change_row(row) async for row in cursor]
-        for change in stale:
-            await audit(db, change, "phone_change_cancelled", now)
-        return await self._cancel_challenges(db, [c.challenge_id for c in stale])
-
-    async def _cancel_challenges(
-        self, db: aiosqlite.Connection, ids: list[int | None]
-    ) -> list[int]:
-        cancelled = []
-        for challenge_id in ids:
-            cursor = await db.execute(
-                "UPDATE challenges SET state = 'cancelled' WHERE id = ? AND state = 'pending'",
-                (challenge_id,),
-            )
-            if cursor.rowcount == 1 and challenge_id is not None:
-                cancelled.append(challenge_id)
-        return cancelled
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
 
     def _publish(self, challenge_ids: list[int], state: ChallengeState) -> None:
         for challenge_id in challenge_ids:
             self._events.publish(ChallengeEvent(challenge_id, state.value))
+
+
+def _move(
+    db: sqlite3.Connection, change_id: int, old: ChangeState, new: ChangeState
+) -> PhoneChange | None:
+    row = db.execute(
+        f"UPDATE phone_changes SET state = ? WHERE id = ? AND state = ? RETURNING {COLUMNS}",
+        (new.value, change_id, old.value),
+    ).fetchone()
+    return change_row(row) if row else None
+
+
+def _switch_number(db: sqlite3.Connection, change: PhoneChange) -> list[int]:
+    """Holder's number, and the insured's where they are the same person; the old
+    number's pending logins end (a call from it no longer proves anything)."""
+    db.execute(
+        "UPDATE holders SET phone_e164 = ? WHERE id = ?", (change.new_phone_e164, change.holder_id)
+    )
+    db.execute(
+        "UPDATE contracts SET insured_phone_e164 = ?"
+        " WHERE holder_id = ? AND insured_same_as_holder = 1",
+        (change.new_phone_e164, change.holder_id),
+    )
+    if change.old_phone_e164 is None:
+        return []
+    rows = db.execute(
+        "UPDATE challenges SET state = 'cancelled' WHERE holder_id = ? AND kind = 'login'"
+        " AND phone_e164 = ? AND state = 'pending' RETURNING id",
+        (change.holder_id, change.old_phone_e164),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _cancel_awaiting(db: sqlite3.Connection, holder_id: int, now: int, but: int) -> list[int]:
+    rows = db.execute(
+        "UPDATE phone_changes SET state = 'cancelled'"
+        f" WHERE holder_id = ? AND state = 'awaiting_call' AND id != ? RETURNING {COLUMNS}",
+        (holder_id, but),
+    ).fetchall()
+    stale = [change_row(row) for row in rows]
+    for change in stale:
+        audit(db, change, "phone_change_cancelled", now)
+    return _cancel_challenges(db, [c.challenge_id for c in stale])
+
+
+def _cancel_challenges(db: sqlite3.Connection, ids: list[int | None]) -> list[int]:
+    cancelled = []
+    for challenge_id in ids:
+        if challenge_id is not None and units.cancel(db, challenge_id, None):
+            cancelled.append(challenge_id)
+    return cancelled

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from db.email_confirmations import masked_email
+from db.rows import add_audit
 from db.store import Store
-
-
-def _masked_email(email: str | None) -> str:
-    if not email:
-        return "(none)"
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 class Profiles:
@@ -19,23 +16,21 @@ class Profiles:
 
     async def set_email(self, holder_id: int, email: str, session_ref: str, ip: str) -> bool:
         """Register or replace the holder's email; False if the holder is gone."""
-        async with self._tx.write() as db:
-            async with db.execute("SELECT email FROM holders WHERE id = ?", (holder_id,)) as cursor:
-                row = await cursor.fetchone()
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT email FROM holders WHERE id = ?", (holder_id,)).fetchone()
             if row is None:
                 return False
             # A new address is not proven by a code (yet): no mail goes to it.
-            await db.execute(
+            db.execute(
                 "UPDATE holders SET email = ?, email_confirmed_at = NULL WHERE id = ?",
                 (email, holder_id),
             )
             detail = (
-                f"old {_masked_email(row['email'])} new {_masked_email(email)}"
-                f" session {session_ref}"
+                f"old {masked_email(row['email'])} new {masked_email(email)} session {session_ref}"
             )
-            await db.execute(
-                "INSERT INTO audit_log (at, holder_id, event, detail, ip)"
-                " VALUES (?, ?, 'email_changed', ?, ?)",
-                (self._clock(), holder_id, detail, ip),
-            )
-        return True
+            add_audit(db, now, holder_id, "email_changed", detail, ip)
+            return True
+
+        return await self._tx.run_write(work)

@@ -11,7 +11,7 @@ from importlib import metadata
 import aiosqlite
 import pytest
 
-from db.connection import connect, run_in_worker
+from db.connection import Transactions, connect, run_in_worker
 from db.store import Store
 
 
@@ -59,19 +59,9 @@ async def test_units_of_work_from_many_tasks_never_interleave(store: Store) -> N
     assert sorted(counts) == list(range(1, 51))
 
 
-async def test_a_one_hop_unit_waits_for_a_multi_hop_transaction_in_progress(
-    store: Store,
-) -> None:
-    def count(db: sqlite3.Connection) -> int:
-        return int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
-
-    async with store.transactions.write() as db:
-        await db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'first')")
-        waiting = asyncio.create_task(store.transactions.run_read(count))
-        await asyncio.sleep(0.05)
-        assert not waiting.done()  # it never runs inside someone else's transaction
-        await db.execute("INSERT INTO audit_log (at, event) VALUES (1, 'second')")
-    assert await waiting == 2
+def test_there_is_one_data_access_style() -> None:
+    # Every unit of work is one hop; a multi-hop transaction would need a lock all wait on.
+    assert not hasattr(Transactions, "write") and not hasattr(Transactions, "read")
 
 
 async def test_a_database_that_cannot_be_opened_leaves_no_database_thread(
