@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from db import challenge_units as units
 from db.challenge_units import CHALLENGE_COLUMNS, challenge_row
-from db.models import Call, Challenge, ChallengeState, EndedBy, NewCall
+from db.models import Call, Challenge, ChallengeKind, ChallengeState, EndedBy, NewCall
 from db.rows import INSERT_CALL, audit_ended, call_values
 
 
@@ -36,6 +36,7 @@ class Logged:
     ended: tuple[int, ...] = ()  # the holder's other logins, ended by the verification
     told: tuple[int, ...] = ()  # pending challenges whose last_call this call replaced
     verified: Challenge | None = None  # the challenge as this call verified it
+    mail_holder: bool = False  # a verified login whose holder has a confirmed address
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class RecordedCall:
     rows: CallerRows | None  # what the decision saw (None: no usable caller number)
     verified: Challenge | None  # the challenge this call verified, with its kind and holder
     lost_race: bool  # the challenge to verify changed meanwhile: the call verified nothing
+    #: A verified login whose holder has a confirmed address: the login notice is due (read
+    #: in this unit of work, so a holder without one costs the call nothing more).
+    mail_holder: bool = False
 
 
 #: A call tied to a challenge it did not verify leaves its kind on it for the waiting page
@@ -147,7 +151,10 @@ def verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int
     if result is not None:
         verified, ended = result
         audit_ended(db, at, [(i, verified.holder_id, EndedBy.VERIFIED_ELSEWHERE) for i in ended])
-        return Logged(call_id, False, tuple(ended), verified=verified)
+        mail = verified.kind is ChallengeKind.LOGIN and units.has_confirmed_email(
+            db, verified.holder_id
+        )
+        return Logged(call_id, False, tuple(ended), verified=verified, mail_holder=mail)
     db.execute(
         "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed' WHERE id = ?",
         (call_id,),

@@ -69,9 +69,7 @@ class CallQueries:
             return rows, call, verify, call_units.record_call(db, call, verify)
 
         rows, call, verify, logged = await self._tx.run_write(work)
-        return RecordedCall(
-            self._recorded(call, verify, logged), rows, logged.verified, logged.lost
-        )
+        return _result(self._recorded(call, verify, logged), rows, logged)
 
     async def key_code(
         self,
@@ -92,9 +90,7 @@ class CallQueries:
             return rows, keyed, verify, call_units.key_code(db, call_id, keyed, verify, now)
 
         rows, keyed, verify, logged = await self._tx.run_write(work)
-        return RecordedCall(
-            self._recorded(keyed, verify, logged), rows, logged.verified, logged.lost
-        )
+        return _result(self._recorded(keyed, verify, logged), rows, logged)
 
     def _recorded(self, call: NewCall, verify: int | None, logged: Logged) -> Call:
         """The call as logged; the one place a call's effects reach the waiting pages."""
@@ -154,3 +150,7 @@ class CallQueries:
                 for row in db.execute("SELECT outcome, count(*) FROM calls GROUP BY outcome")
             }
         )
+
+
+def _result(call: Call, rows: CallerRows | None, logged: Logged) -> RecordedCall:
+    return RecordedCall(call, rows, logged.verified, logged.lost, logged.mail_holder)

@@ -146,6 +146,15 @@ def cancel(db: sqlite3.Connection, challenge_id: int, why: EndedBy | None) -> bo
     )
 
 
+def has_confirmed_email(db: sqlite3.Connection, holder_id: int) -> bool:
+    """Whether the holder proved an address a notice may go to (one primary-key probe)."""
+    row = db.execute(
+        "SELECT email IS NOT NULL AND email_confirmed_at IS NOT NULL FROM holders WHERE id = ?",
+        (holder_id,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def verify(
     db: sqlite3.Connection, challenge_id: int, call_id: int, at: int
 ) -> tuple[Challenge, list[int]] | None:

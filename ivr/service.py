@@ -199,7 +199,7 @@ class VerificationService:
         )  # fmt: skip
         if verified is not None and verified.kind is ChallengeKind.PHONE_CHANGE:
             await self._apply_phone_change(verified.id)
-        elif verified is not None and self.config.mail_enabled:
+        elif verified is not None and recorded.mail_holder and self.config.mail_enabled:
             self._notify_login(verified.holder_id)
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",
