@@ -9,6 +9,7 @@ import pytest
 
 from db.store import Store
 from tests.readonly_support import freezer  # noqa: F401 (a fixture for every test module)
+from tests.smtp_support import SmtpServer
 
 START = 1_800_000_000
 
@@ -41,3 +42,14 @@ async def store(db_path: str, clock: FakeClock) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[SmtpServer]:
+    """A real SMTP server in-process on a free loopback port (tests read its inbox)."""
+    server = SmtpServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -7,7 +7,6 @@ import email
 import email.policy
 import logging
 import pathlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,16 +26,6 @@ from tests.conftest import FakeClock
 from tests.smtp_support import SmtpServer
 
 TO = "hanako.yamada@example.jp"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def mailer_for(store: Store, relay: SmtpServer, **settings: object) -> Mailer:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import pathlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -33,16 +33,6 @@ from web.app import create_app
 from web.keys import OUTBOX, STORE
 
 ADDRESS = "taro@example.jp"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def confirmed_holder(store: Store) -> Holder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -19,16 +19,6 @@ from web.app import create_app
 from web.keys import OUTBOX, STORE
 
 SITE = "https://www.example.jp"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
