@@ -122,7 +122,6 @@ async def call_page(request: web.Request) -> web.Response:
         "holder": holder,
         "change": change,
         "status": status,
-        "ttl_minutes": max(1, request.app[CONFIG].challenge_ttl // 60),
         "call_mode": request.app[CONFIG].call_mode,
     }
     return no_store(aiohttp_jinja2.render_template("change_call.html", request, context))
