@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from db.models import Challenge, Holder, NewHolder
+from db.models import Challenge, ChallengeState, Holder, NewHolder
 from db.store import Store
 from ivr import phone_policy
 from ivr.agi_server import FastAgiServer, start_fastagi
@@ -43,6 +43,18 @@ async def start_challenge(server: FastAgiServer, holder: Holder, session: str = 
     challenge = await server.service.start_challenge(holder.id, holder.phone_e164, session)
     assert challenge is not None
     return challenge
+
+
+async def last_call(store: Store) -> tuple[str, str]:
+    """The newest call log row's (outcome, reason)."""
+    last = (await store.recent_calls(1))[0]
+    return last.outcome, last.reason
+
+
+async def challenge_state(store: Store, challenge_id: int) -> ChallengeState:
+    challenge = await store.challenge(challenge_id)
+    assert challenge is not None
+    return challenge.state
 
 
 def dialled(challenge: Challenge) -> str:

@@ -16,21 +16,12 @@ from tests.agi_support import (
     add_holder,
     call,
     call_spec,
+    challenge_state,
     dialled,
     fastagi,
+    last_call,
     start_challenge,
 )
-
-
-async def _last_call_reason(store: Store) -> tuple[str, str]:
-    last = (await store.recent_calls(1))[0]
-    return last.outcome, last.reason
-
-
-async def _state(store: Store, challenge_id: int) -> ChallengeState:
-    challenge = await store.challenge(challenge_id)
-    assert challenge is not None
-    return challenge.state
 
 
 async def test_call_from_registered_phone_verifies_without_answering(store) -> None:
@@ -44,8 +35,8 @@ async def test_call_from_registered_phone_verifies_without_answering(store) -> N
         "SET VARIABLE CALLAUTH_RESULT verified",
         "EXEC Hangup 16",
     ]
-    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
-    assert await _last_call_reason(store) == ("verified", "verified")
+    assert await challenge_state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await last_call(store) == ("verified", "verified")
 
 
 @pytest.mark.parametrize(
@@ -56,7 +47,7 @@ async def test_every_form_of_the_registered_number_verifies(store, cli: str) -> 
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, caller=cli, dialled=dialled(challenge))
     assert result.outcome == "verified"
-    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await challenge_state(store, challenge.id) is ChallengeState.VERIFIED
 
 
 REFUSED = [
@@ -84,8 +75,8 @@ async def test_refused_call_never_verifies(store, label, kwargs, outcome, reason
         result = await call(server, dialled=dialled(challenge), **kwargs)
     assert result.outcome == outcome
     assert not result.answered and result.hangup_cause == 21
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
-    assert await _last_call_reason(store) == (outcome, reason)
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
+    assert await last_call(store) == (outcome, reason)
 
 
 async def test_withheld_call_from_empty_originate_never_verifies(store) -> None:
@@ -93,7 +84,7 @@ async def test_withheld_call_from_empty_originate_never_verifies(store) -> None:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call_spec(server, scenario("empty-cid", dialled=dialled(challenge)))
     assert result.outcome == "unavailable"
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
 
 
 async def test_call_to_another_auth_number_never_verifies(store) -> None:
@@ -102,8 +93,8 @@ async def test_call_to_another_auth_number_never_verifies(store) -> None:
         other = next(n for n in server.config.auth_numbers if n != dialled(challenge))
         result = await call(server, dialled=other)
     assert result.outcome == "not_matched"
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
-    assert await _last_call_reason(store) == ("not_matched", "wrong_auth_number")
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
+    assert await last_call(store) == ("not_matched", "wrong_auth_number")
 
 
 async def test_call_after_expiry_never_verifies(store, clock) -> None:
@@ -112,8 +103,8 @@ async def test_call_after_expiry_never_verifies(store, clock) -> None:
         clock.advance(server.config.challenge_ttl + 1)
         result = await call(server, dialled=dialled(challenge))
     assert result.outcome == "expired"
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
-    assert await _last_call_reason(store) == ("expired", "challenge_expired")
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
+    assert await last_call(store) == ("expired", "challenge_expired")
 
 
 async def test_repeat_call_after_success_is_not_matched(store) -> None:
@@ -122,7 +113,7 @@ async def test_repeat_call_after_success_is_not_matched(store) -> None:
         first = await call(server, dialled=dialled(challenge))
         again = await call(server, dialled=dialled(challenge))
     assert (first.outcome, again.outcome) == ("verified", "not_matched")
-    assert await _last_call_reason(store) == ("not_matched", "already_verified")
+    assert await last_call(store) == ("not_matched", "already_verified")
 
 
 async def test_two_tabs_on_a_pool_of_one_each_get_a_code(store) -> None:
@@ -144,11 +135,11 @@ async def test_with_a_pool_of_one_each_tabs_code_verifies_its_own_tab_only(store
         assert first is not None and first.code and second.code
         result = await call(server, dialled="0120111222", dtmf=(second.code,))
         assert result.outcome == "verified"
-        assert await _state(store, second.id) is ChallengeState.VERIFIED
+        assert await challenge_state(store, second.id) is ChallengeState.VERIFIED
         # The first tab ended with it: one call completes one login of the holder.
-        assert await _state(store, first.id) is ChallengeState.CANCELLED
+        assert await challenge_state(store, first.id) is ChallengeState.CANCELLED
     assert result.answered and "callauth/enter_code" in result.played[0]
-    assert await _last_call_reason(store) == ("verified", "verified_with_code")
+    assert await last_call(store) == ("verified", "verified_with_code")
 
 
 async def test_a_wrong_code_verifies_nothing_and_counts_on_the_call(store) -> None:
@@ -160,7 +151,7 @@ async def test_a_wrong_code_verifies_nothing_and_counts_on_the_call(store) -> No
         result = await call(server, dialled="0120111222", dtmf=(wrong, wrong, wrong))
     assert result.outcome == "not_matched"
     for tab in tabs:
-        assert await _state(store, tab.id) is ChallengeState.PENDING
+        assert await challenge_state(store, tab.id) is ChallengeState.PENDING
     (logged,) = await store.recent_calls(1)
     assert (logged.outcome, logged.reason, logged.wrong_codes) == ("not_matched", "wrong_code", 3)
     assert result.played.count("callauth/wrong_code") == 2
@@ -175,7 +166,7 @@ async def test_a_wrong_code_then_the_right_one_verifies(store) -> None:
         wrong = "0000" if challenge.code != "0000" else "1111"
         result = await call(server, dialled=dialled(challenge), dtmf=(wrong, challenge.code))
     assert result.outcome == "verified"
-    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await challenge_state(store, challenge.id) is ChallengeState.VERIFIED
     (logged,) = await store.recent_calls(1)
     assert (logged.reason, logged.wrong_codes) == ("verified_with_code", 1)
 
@@ -185,9 +176,9 @@ async def test_silence_at_the_code_prompt_verifies_nothing(store) -> None:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, dialled=dialled(challenge), dtmf=("", "#", ""))
     assert result.outcome == "not_matched"
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
     # The log row keeps the reason the call asked for a code: none usable came.
-    assert await _last_call_reason(store) == ("not_matched", "code_required")
+    assert await last_call(store) == ("not_matched", "code_required")
     assert [c for c in result.commands if c.startswith("GET DATA")] == [
         "GET DATA callauth/enter_code 5000 4"
     ] * 3
@@ -214,8 +205,8 @@ async def test_hanging_up_at_the_code_prompt_verifies_nothing(store, caplog) -> 
         spec = scenario("allowed", dialled=dialled(challenge), hangup_after=2)
         result = await call_spec(server, spec)
     assert result.caller_hung_up and result.outcome is None
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
-    assert await _last_call_reason(store) == ("not_matched", "code_required")
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
+    assert await last_call(store) == ("not_matched", "code_required")
     assert "ended by the caller" in caplog.text
 
 
@@ -224,8 +215,8 @@ async def test_call_from_a_peer_not_allowed_never_verifies(store) -> None:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, dialled=dialled(challenge))
     assert result.outcome == "untrusted"
-    assert await _state(store, challenge.id) is ChallengeState.PENDING
-    assert await _last_call_reason(store) == ("untrusted", "peer_not_allowed")
+    assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
+    assert await last_call(store) == ("untrusted", "peer_not_allowed")
 
 
 async def test_caller_hanging_up_during_the_call_still_records_the_decision(store) -> None:
@@ -235,7 +226,7 @@ async def test_caller_hanging_up_during_the_call_still_records_the_decision(stor
         result = await call(server, dialled=dialled(challenge), hangup_after=1)
     assert result.caller_hung_up and result.outcome == "verified"
     assert result.commands[-1] == "SET VARIABLE CALLAUTH_RESULT verified"
-    assert await _state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await challenge_state(store, challenge.id) is ChallengeState.VERIFIED
 
 
 @pytest.mark.parametrize(

@@ -17,22 +17,19 @@ import pytest
 from db.models import ChallengeState
 from db.store import Store
 from ivr.config import Config, ConfigError
-from tests.agi_support import add_holder, call, dialled, fastagi, start_challenge
+from tests.agi_support import (
+    add_holder,
+    call,
+    challenge_state,
+    dialled,
+    fastagi,
+    last_call,
+    start_challenge,
+)
 from tests.store_support import create_on
 
 SECRET = "s3cret-from-the-dialplan-0123456789"
 RUN_TIMEOUT = 30.0
-
-
-async def last_call(store: Store) -> tuple[str, str]:
-    last = (await store.recent_calls(1))[0]
-    return last.outcome, last.reason
-
-
-async def state(store: Store, challenge_id: int) -> ChallengeState:
-    challenge = await store.challenge(challenge_id)
-    assert challenge is not None
-    return challenge.state
 
 
 async def test_a_call_carrying_the_secret_verifies(store: Store) -> None:
@@ -40,7 +37,7 @@ async def test_a_call_carrying_the_secret_verifies(store: Store) -> None:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, dialled=dialled(challenge), args=(SECRET,))
     assert result.outcome == "verified"
-    assert await state(store, challenge.id) is ChallengeState.VERIFIED
+    assert await challenge_state(store, challenge.id) is ChallengeState.VERIFIED
 
 
 @pytest.mark.parametrize(
@@ -58,7 +55,7 @@ async def test_a_call_without_the_right_secret_is_untrusted(
         assert result.outcome == "untrusted"
         assert not result.answered and result.hangup_cause == 21
         assert await last_call(store) == ("untrusted", "bad_agi_secret")
-        assert await state(store, challenge.id) is ChallengeState.PENDING
+        assert await challenge_state(store, challenge.id) is ChallengeState.PENDING
         # The same challenge still verifies when the real dialplan calls.
         assert (await call(server, dialled=dialled(challenge), args=(SECRET,))).outcome == (
             "verified"
