@@ -21,7 +21,7 @@ import aiohttp
 
 from bench.seed import PASSWORD, Plan, domestic, phone_of
 from bench.stats import summary
-from ivr.simulator import call_spec, run_call
+from callauth.ivr.simulator import call_spec, run_call
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 COOKIE = "callauth_session"

@@ -14,8 +14,8 @@ import subprocess
 import sys
 import time
 
-from db.store import Store
-from ivr.holder_layout import COLUMNS
+from callauth.db.store import Store
+from callauth.ivr.holder_layout import COLUMNS
 
 
 def write_file(path: str, holders: int) -> None:

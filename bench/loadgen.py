@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from bench.stats import summary
-from ivr.simulator import call_spec, run_call
+from callauth.ivr.simulator import call_spec, run_call
 
 CALL_TIMEOUT = 30.0
 

@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from ivr.simulated_channel import SimulatedChannel
-from ivr.simulator import call_spec, header_block
+from callauth.ivr.simulated_channel import SimulatedChannel
+from callauth.ivr.simulator import call_spec, header_block
 
 #: Asterisk would spawn as many as calls arrive; the machine has this many cores to run them.
 CONCURRENCY = os.cpu_count() or 2
@@ -21,7 +21,7 @@ async def _one(db: str, call: list[str]) -> str | None:
     spec = call_spec(caller, dialled, presentation=presentation)
     channel = SimulatedChannel(spec)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ivr.agi_script", "--db", db,
+        sys.executable, "-m", "callauth.ivr.agi_script", "--db", db,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from bench.stats import summary
-from db.store import Store
-from ivr.config import Config
-from ivr.service import AgiCall, VerificationService
+from callauth.db.store import Store
+from callauth.ivr.config import Config
+from callauth.ivr.service import AgiCall, VerificationService
 
 
 def env_of(caller: str, dialled: str, presentation: str, n: int) -> dict[str, str]:

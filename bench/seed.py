@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 
 from argon2 import PasswordHasher
 
-from db.challenge_units import NewChallenge
-from db.models import NewHolder
-from db.store import Store, system_clock
-from ivr import phone_policy
-from ivr.config import Config
+from callauth.db.challenge_units import NewChallenge
+from callauth.db.models import NewHolder
+from callauth.db.store import Store, system_clock
+from callauth.ivr import phone_policy
+from callauth.ivr.config import Config
 
 PASSWORD = "bench-password"
 #: How long ago the expired challenges were created (they lived 120 s).

@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 
-from ivr.config import Config
-from ivr.number_answer import answer
+from callauth.ivr.config import Config
+from callauth.ivr.number_answer import answer
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

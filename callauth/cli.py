@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from callauth import check_number, holders, operators, pbx, sample_secrets
-from ivr.config import Config, ConfigError, load_file
+from callauth.ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
 CALL_TIMEOUT = 30
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dtmf(value: str) -> tuple[str, ...]:
-    from ivr.simulated_keypad import check_keys
+    from callauth.ivr.simulated_keypad import check_keys
 
     try:
         return tuple(check_keys(entry.strip()) for entry in value.split(","))
@@ -129,8 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _call(config: Config, args: argparse.Namespace) -> int:
-    from ivr.dialplan import RESULT_VARIABLE, Outcome
-    from ivr.simulator import place_call
+    from callauth.ivr.dialplan import RESULT_VARIABLE, Outcome
+    from callauth.ivr.simulator import place_call
 
     try:
         async with asyncio.timeout(CALL_TIMEOUT):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.email_confirmations import EmailConfirmations
-from db.models import NewContract, NewHolder
-from db.store import Store
-from web.passwords import hash_password
+from callauth.db.email_confirmations import EmailConfirmations
+from callauth.db.models import NewContract, NewHolder
+from callauth.db.store import Store
+from callauth.web.passwords import hash_password
 
 
 @dataclass(frozen=True)

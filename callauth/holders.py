@@ -16,9 +16,9 @@ import sqlite3
 import sys
 
 from callauth import holders_import
-from db.store import Store
-from db.throttles import ThrottlePolicy, Throttles
-from ivr.config import Config
+from callauth.db.store import Store
+from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.ivr.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

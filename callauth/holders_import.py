@@ -24,12 +24,18 @@ from typing import TextIO
 
 from argon2 import PasswordHasher
 
+from callauth.db.holder_import import (
+    ExportRow,
+    HolderImport,
+    ImportHolder,
+    ImportReport,
+    export_rows,
+)
+from callauth.db.store import Store
+from callauth.ivr import holder_csv
+from callauth.ivr.config import Config
+from callauth.ivr.holder_layout import JAPANESE, Layout, LayoutError
 from callauth.progress import Progress
-from db.holder_import import ExportRow, HolderImport, ImportHolder, ImportReport, export_rows
-from db.store import Store
-from ivr import holder_csv
-from ivr.config import Config
-from ivr.holder_layout import JAPANESE, Layout, LayoutError
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "cp932": "cp932",
              "shift_jis": "cp932", "sjis": "cp932"}  # fmt: skip

@@ -21,9 +21,9 @@ from typing import Any, Protocol
 
 import aiosmtplib
 
-from db.email_confirmations import masked_email
-from db.outbox import Mail, Outbox
-from ivr.config import JST, Address, Config
+from callauth.db.email_confirmations import masked_email
+from callauth.db.outbox import Mail, Outbox
+from callauth.ivr.config import JST, Address, Config
 
 logger = logging.getLogger(__name__)
 

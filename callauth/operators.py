@@ -16,10 +16,10 @@ import re
 import sqlite3
 import sys
 
-from db.operators import OperatorExists, Operators, Role
-from db.store import Store
-from ivr.config import Config
-from web.passwords import hash_password_sync
+from callauth.db.operators import OperatorExists, Operators, Role
+from callauth.db.store import Store
+from callauth.ivr.config import Config
+from callauth.web.passwords import hash_password_sync
 
 LOGIN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 MIN_PASSWORD = 12

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ivr.config import Config
-from ivr.pbx_check import Finding, Level, check
+from callauth.ivr.config import Config
+from callauth.ivr.pbx_check import Finding, Level, check
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,7 +14,7 @@ import contextlib
 import socket
 from collections.abc import Sequence
 
-from ivr.config import Address, Config
+from callauth.ivr.config import Address, Config
 
 
 def listeners(config: Config) -> list[tuple[str, Address]]:

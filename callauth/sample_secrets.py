@@ -7,7 +7,7 @@ were. ``serve`` refuses to start with one of these, in one clear line.
 
 from __future__ import annotations
 
-from ivr.config import Config
+from callauth.ivr.config import Config
 
 #: What manager.conf ships now, and what it and docker-compose.yml shipped before.
 SAMPLE_AMI_SECRETS = frozenset({"CHANGE-ME", "CHANGE-ME-callauth-ami-secret"})

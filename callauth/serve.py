@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from callauth import demo, mailer
+from callauth.ivr import number_pool
+from callauth.ivr.agi_server import start_fastagi
+from callauth.ivr.ami import start_ami
+from callauth.ivr.config import Address, Config
 from callauth.preflight import check_ports_free, listeners
-from ivr import number_pool
-from ivr.agi_server import start_fastagi
-from ivr.ami import start_ami
-from ivr.config import Address, Config
-from web import keys
-from web.admin_app import ADMIN_PORT, create_admin_app
-from web.app import create_app
+from callauth.web import keys
+from callauth.web.admin_app import ADMIN_PORT, create_admin_app
+from callauth.web.app import create_app
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from db.clock import Clock
-from db.connection import Transactions
-from db.rows import add_audit
+from callauth.db.clock import Clock
+from callauth.db.connection import Transactions
+from callauth.db.rows import add_audit
 
 
 @dataclass(frozen=True)

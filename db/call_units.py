@@ -10,10 +10,10 @@ import dataclasses
 import sqlite3
 from dataclasses import dataclass
 
-from db import challenge_units as units
-from db.challenge_units import CHALLENGE_COLUMNS, challenge_row
-from db.models import Call, Challenge, ChallengeKind, ChallengeState, EndedBy, NewCall
-from db.rows import INSERT_CALL, audit_ended, call_values
+from callauth.db import challenge_units as units
+from callauth.db.challenge_units import CHALLENGE_COLUMNS, challenge_row
+from callauth.db.models import Call, Challenge, ChallengeKind, ChallengeState, EndedBy, NewCall
+from callauth.db.rows import INSERT_CALL, audit_ended, call_values
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable
 
-from db import call_units
-from db.call_units import CallerRows, Logged, RecordedCall
-from db.clock import Clock
-from db.connection import Transactions
-from db.events import ChallengeEvents
-from db.models import Call, CallEnd, ChallengeEvent, ChallengeState, NewCall
-from db.rows import CALL_FIELDS, call_values
+from callauth.db import call_units
+from callauth.db.call_units import CallerRows, Logged, RecordedCall
+from callauth.db.clock import Clock
+from callauth.db.connection import Transactions
+from callauth.db.events import ChallengeEvents
+from callauth.db.models import Call, CallEnd, ChallengeEvent, ChallengeState, NewCall
+from callauth.db.rows import CALL_FIELDS, call_values
 
 #: ``decide`` for a call: the pure decision, run on the database thread, given the rows.
 Decide = Callable[[CallerRows | None], tuple[NewCall, int | None]]

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from db.models import Challenge, ChallengeKind, ChallengeState, EndedBy
+from callauth.db.models import Challenge, ChallengeKind, ChallengeState, EndedBy
 
 CHALLENGE_COLUMNS = (
     "id, holder_id, session_ref, phone_e164, auth_number, created_at, expires_at, state,"

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from db import challenge_units as units
-from db.challenge_units import CHALLENGE_COLUMNS, Chooser, Created, NewChallenge, challenge_row
-from db.clock import Clock
-from db.connection import Transactions
-from db.events import ChallengeEvents
-from db.models import Challenge, ChallengeEvent, ChallengeState, EndedBy
-from db.rows import audit_ended
+from callauth.db import challenge_units as units
+from callauth.db.challenge_units import (
+    CHALLENGE_COLUMNS,
+    Chooser,
+    Created,
+    NewChallenge,
+    challenge_row,
+)
+from callauth.db.clock import Clock
+from callauth.db.connection import Transactions
+from callauth.db.events import ChallengeEvents
+from callauth.db.models import Challenge, ChallengeEvent, ChallengeState, EndedBy
+from callauth.db.rows import audit_ended
 
 
 class ChallengeQueries:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from db.dbfile import DbFile
+from callauth.db.dbfile import DbFile
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _in_transaction(work: Work[T], file: DbFile | None, db: sqlite3.Connection) 
 
 def migrations() -> list[tuple[int, str]]:
     """(version, SQL) of every file in db/migrations, in order: ``0001_initial.sql`` is 1."""
-    folder = resources.files("db") / "migrations"
+    folder = resources.files("callauth.db") / "migrations"
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from db.store import Store
+from callauth.db.store import Store
 
 JST_OFFSET = 9 * 3600
 

@@ -12,7 +12,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from db.store import Store
+from callauth.db.store import Store
 
 #: How far back :meth:`EmailConfirmations.start` counts the codes a holder was sent.
 SEND_WINDOW = 3600

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
-from db.models import ChallengeEvent
+from callauth.db.models import ChallengeEvent
 
 #: A waiting browser that stops reading is not allowed to grow memory without bound.
 QUEUE_LIMIT = 16

@@ -18,9 +18,9 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 
-from db.connection import Transactions
-from db.events import ChallengeEvents
-from db.models import ChallengeEvent
+from callauth.db.connection import Transactions
+from callauth.db.events import ChallengeEvents
+from callauth.db.models import ChallengeEvent
 
 logger = logging.getLogger(__name__)
 

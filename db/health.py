@@ -18,8 +18,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from db.connection import Transactions
-from db.dbfile import FileState, StoreUnavailable, describe
+from callauth.db.connection import Transactions
+from callauth.db.dbfile import FileState, StoreUnavailable, describe
 
 logger = logging.getLogger(__name__)
 

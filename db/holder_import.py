@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from db.store import Store
+from callauth.db.store import Store
 
 #: Holder columns an import may change (holders has the same names).
 HOLDER_FIELDS = ("name", "kana", "birth_date", "email", "phone_e164")

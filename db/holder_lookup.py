@@ -6,10 +6,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from db.models import Holder
-from db.phone_change_rows import COLUMNS as CHANGE_COLUMNS
-from db.phone_change_rows import PhoneChange, change_row
-from db.store import AuditEntry, Store
+from callauth.db.models import Holder
+from callauth.db.phone_change_rows import COLUMNS as CHANGE_COLUMNS
+from callauth.db.phone_change_rows import PhoneChange, change_row
+from callauth.db.store import AuditEntry, Store
 
 #: A search names at most this many holders.
 SEARCH_LIMIT = 50

@@ -6,10 +6,10 @@ import dataclasses
 import sqlite3
 from collections.abc import Iterable
 
-from db.clock import Clock
-from db.connection import Transactions
-from db.models import Contract, Holder, NewContract, NewHolder
-from db.rows import contract_row, holder_row
+from callauth.db.clock import Clock
+from callauth.db.connection import Transactions
+from callauth.db.models import Contract, Holder, NewContract, NewHolder
+from callauth.db.rows import contract_row, holder_row
 
 _INSERT_HOLDER = (
     "INSERT INTO holders (login_id, password_hash, name, kana, birth_date, email,"

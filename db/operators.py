@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from db.store import Store
+from callauth.db.store import Store
 
 
 class Role(enum.StrEnum):

@@ -12,8 +12,8 @@ import sqlite3
 import weakref
 from dataclasses import dataclass
 
-from db.connection import Transactions
-from db.store import Store
+from callauth.db.connection import Transactions
+from callauth.db.store import Store
 
 #: A mail handed out by :meth:`Outbox.due` is not handed out again for this long, so a
 #: slow send is not taken twice; a crash mid-send retries it after this.

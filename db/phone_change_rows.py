@@ -6,7 +6,7 @@ import enum
 import sqlite3
 from dataclasses import dataclass
 
-from db.rows import add_audit
+from callauth.db.rows import add_audit
 
 
 class ChangeState(enum.StrEnum):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from db import challenge_units as units
-from db.challenge_units import Chooser, NewChallenge
-from db.models import Challenge, ChallengeEvent, ChallengeKind, ChallengeState
-from db.phone_change_rows import (
+from callauth.db import challenge_units as units
+from callauth.db.challenge_units import Chooser, NewChallenge
+from callauth.db.models import Challenge, ChallengeEvent, ChallengeKind, ChallengeState
+from callauth.db.phone_change_rows import (
     COLUMNS,
     ChangeState,
     NewPhoneChange,
@@ -21,7 +21,7 @@ from db.phone_change_rows import (
     audit,
     change_row,
 )
-from db.store import Store
+from callauth.db.store import Store
 
 __all__ = ["ChangeState", "NewPhoneChange", "PhoneChange", "PhoneChanges"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from db.email_confirmations import masked_email
-from db.rows import add_audit
-from db.store import Store
+from callauth.db.email_confirmations import masked_email
+from callauth.db.rows import add_audit
+from callauth.db.store import Store
 
 
 class Profiles:

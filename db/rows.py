@@ -7,7 +7,7 @@ import operator
 import sqlite3
 from collections.abc import Iterable
 
-from db.models import Contract, EndedBy, Holder, NewCall
+from callauth.db.models import Contract, EndedBy, Holder, NewCall
 
 CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
 #: A NewCall's values in column order (cheaper than dataclasses.astuple on the hot path).

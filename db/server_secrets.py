@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from db.store import Store
+from callauth.db.store import Store
 
 
 async def get_or_create(store: Store, name: str, candidate: str) -> str:

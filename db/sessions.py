@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from db.clock import Clock
-from db.connection import Transactions
+from callauth.db.clock import Clock
+from callauth.db.connection import Transactions
 
 
 class SessionQueries:

@@ -13,17 +13,17 @@ import functools
 
 import aiosqlite
 
-from db.audit import AuditEntry, AuditQueries
-from db.call_units import CallerRows, RecordedCall
-from db.calls import CallQueries
-from db.challenges import ChallengeQueries
-from db.clock import Clock, system_clock
-from db.connection import Transactions, connect
-from db.dbfile import DbFile
-from db.events import ChallengeEvents
-from db.health import Health, StoreHealth
-from db.holders import HolderQueries
-from db.sessions import SessionQueries
+from callauth.db.audit import AuditEntry, AuditQueries
+from callauth.db.call_units import CallerRows, RecordedCall
+from callauth.db.calls import CallQueries
+from callauth.db.challenges import ChallengeQueries
+from callauth.db.clock import Clock, system_clock
+from callauth.db.connection import Transactions, connect
+from callauth.db.dbfile import DbFile
+from callauth.db.events import ChallengeEvents
+from callauth.db.health import Health, StoreHealth
+from callauth.db.holders import HolderQueries
+from callauth.db.sessions import SessionQueries
 
 __all__ = ["AuditEntry", "CallerRows", "Clock", "RecordedCall", "Store", "system_clock"]
 

@@ -36,7 +36,7 @@ import enum
 import sqlite3
 from dataclasses import dataclass
 
-from db.store import Store
+from callauth.db.store import Store
 
 #: The first back-off, doubled with each further attempt.
 BASE_DELAY = 30

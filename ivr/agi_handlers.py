@@ -10,13 +10,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from db.health import is_unavailable
-from ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
-from ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE, Outcome
-from ivr.ending import Ending, ending_for
-from ivr.number_pool import CODE_LENGTH as CODE_DIGITS
-from ivr.service import AgiCall, VerificationService
-from ivr.verification import CODE_REQUIRED, Decision
+from callauth.db.health import is_unavailable
+from callauth.ivr.agi_channel import AgiChannel, CallHungUp, KeypadInput
+from callauth.ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE, Outcome
+from callauth.ivr.ending import Ending, ending_for
+from callauth.ivr.number_pool import CODE_LENGTH as CODE_DIGITS
+from callauth.ivr.service import AgiCall, VerificationService
+from callauth.ivr.verification import CODE_REQUIRED, Decision
 
 logger = logging.getLogger(__name__)
 

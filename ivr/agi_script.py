@@ -24,13 +24,13 @@ from typing import Any
 
 from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup, AGIUnknownError
 
-from db.store import Store
-from ivr.agi_channel import CallHungUp, KeypadInput
-from ivr.agi_handlers import ask_code, decide_call
-from ivr.config import Config, ConfigError, load_file
-from ivr.dialplan import RESULT_VARIABLE, Outcome
-from ivr.ending import Ending, ending_for
-from ivr.service import AgiCall, VerificationService
+from callauth.db.store import Store
+from callauth.ivr.agi_channel import CallHungUp, KeypadInput
+from callauth.ivr.agi_handlers import ask_code, decide_call
+from callauth.ivr.config import Config, ConfigError, load_file
+from callauth.ivr.dialplan import RESULT_VARIABLE, Outcome
+from callauth.ivr.ending import Ending, ending_for
+from callauth.ivr.service import AgiCall, VerificationService
 
 logger = logging.getLogger(__name__)
 

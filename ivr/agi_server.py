@@ -14,11 +14,11 @@ from collections.abc import Mapping
 
 from panoramisk import fast_agi
 
-from ivr.agi_channel import AgiChannel
-from ivr.agi_handlers import ROUTES, Route
-from ivr.agi_stats import AgiCollector, AgiStats
-from ivr.config import Config
-from ivr.service import VerificationService
+from callauth.ivr.agi_channel import AgiChannel
+from callauth.ivr.agi_handlers import ROUTES, Route
+from callauth.ivr.agi_stats import AgiCollector, AgiStats
+from callauth.ivr.config import Config
+from callauth.ivr.service import VerificationService
 
 logger = logging.getLogger(__name__)
 

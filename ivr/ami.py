@@ -28,10 +28,10 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
-from db.store import Store
-from ivr.ami_calls import CallFollower
-from ivr.config import Config
-from ivr.pbx_state import PbxState
+from callauth.db.store import Store
+from callauth.ivr.ami_calls import CallFollower
+from callauth.ivr.config import Config
+from callauth.ivr.pbx_state import PbxState
 
 logger = logging.getLogger(__name__)
 

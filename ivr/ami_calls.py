@@ -12,9 +12,9 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from db.store import Store
-from ivr import phone_policy
-from ivr.pbx_state import PbxState
+from callauth.db.store import Store
+from callauth.ivr import phone_policy
+from callauth.ivr.pbx_state import PbxState
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr import phone_policy
-from ivr.ending import CallMode, HangupBy
-from ivr.number_pool import CodeMode
+from callauth.ivr import phone_policy
+from callauth.ivr.ending import CallMode, HangupBy
+from callauth.ivr.number_pool import CodeMode
 
 ENV_PREFIX = "CALLAUTH_"
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9._-]{16,128}")

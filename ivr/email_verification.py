@@ -12,7 +12,7 @@ import secrets
 import unicodedata
 import urllib.parse
 
-from db.email_confirmations import (
+from callauth.db.email_confirmations import (
     ConfirmOutcome,
     ConfirmResult,
     EmailConfirmations,
@@ -20,11 +20,11 @@ from db.email_confirmations import (
     PendingEmail,
     masked_email,
 )
-from db.outbox import Outbox
-from db.store import Store
-from ivr import notices
-from ivr.config import Config
-from ivr.notify import BRAND, contact_of
+from callauth.db.outbox import Outbox
+from callauth.db.store import Store
+from callauth.ivr import notices
+from callauth.ivr.config import Config
+from callauth.ivr.notify import BRAND, contact_of
 
 __all__ = ["ConfirmOutcome", "ConfirmResult", "EmailVerification", "Origin", "PendingEmail"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ivr.dialplan import NORMAL_CLEARING, REJECT_CAUSE, UNAVAILABLE_CAUSE, Outcome
+from callauth.ivr.dialplan import NORMAL_CLEARING, REJECT_CAUSE, UNAVAILABLE_CAUSE, Outcome
 
 
 class CallMode(enum.StrEnum):

@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from db.holder_import import ExportRow, ImportContract, ImportHolder
-from ivr import phone_policy
-from ivr.holder_layout import COLUMNS, CONTRACT_FIELDS, Layout
+from callauth.db.holder_import import ExportRow, ImportContract, ImportHolder
+from callauth.ivr import phone_policy
+from callauth.ivr.holder_layout import COLUMNS, CONTRACT_FIELDS, Layout
 
 LOGIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 POLICY_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")

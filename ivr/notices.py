@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ivr import phone_policy
+from callauth.ivr import phone_policy
 
 JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
 _WEEKDAYS = "月火水木金土日"

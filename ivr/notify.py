@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from db.email_confirmations import masked_email
-from db.models import Holder
-from db.outbox import Outbox
-from db.store import Store
-from ivr import notices
-from ivr.config import Config
+from callauth.db.email_confirmations import masked_email
+from callauth.db.models import Holder
+from callauth.db.outbox import Outbox
+from callauth.db.store import Store
+from callauth.ivr import notices
+from callauth.ivr.config import Config
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ivr import phone_policy
+from callauth.ivr import phone_policy
 
 #: Longer input is not a number: answered without parsing it (the policy's work grows with it).
 MAX_NUMBER_LENGTH = 64

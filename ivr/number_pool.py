@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ivr.verification import is_live
+from callauth.ivr.verification import is_live
 
 CODE_LENGTH = 4
 

@@ -22,8 +22,8 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
-from ivr.config import Config
-from ivr.dialplan import AUTH_SCRIPT
+from callauth.ivr.config import Config
+from callauth.ivr.dialplan import AUTH_SCRIPT
 
 TIMEOUT = 5.0
 #: How long to wait for the events Asterisk sends right after the Login response.

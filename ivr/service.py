@@ -11,15 +11,22 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from db.challenge_units import NewChallenge, NumberChoice
-from db.models import Challenge, ChallengeKind, NewCall
-from db.phone_changes import PhoneChange, PhoneChanges
-from db.store import CallerRows, RecordedCall, Store
-from ivr import number_pool, phone_policy, presentation, trust
-from ivr.config import Config
-from ivr.dialplan import Outcome
-from ivr.notify import Notifier
-from ivr.verification import CODE_REQUIRED, CallerRecord, CallFacts, Decision, decide, decide_code
+from callauth.db.challenge_units import NewChallenge, NumberChoice
+from callauth.db.models import Challenge, ChallengeKind, NewCall
+from callauth.db.phone_changes import PhoneChange, PhoneChanges
+from callauth.db.store import CallerRows, RecordedCall, Store
+from callauth.ivr import number_pool, phone_policy, presentation, trust
+from callauth.ivr.config import Config
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.notify import Notifier
+from callauth.ivr.verification import (
+    CODE_REQUIRED,
+    CallerRecord,
+    CallFacts,
+    Decision,
+    decide,
+    decide_code,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ivr import simulated_keypad as keypad
+from callauth.ivr import simulated_keypad as keypad
 
 if TYPE_CHECKING:
-    from ivr.simulator import CallSpec
+    from callauth.ivr.simulator import CallSpec
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
 UNKNOWN = "510 Invalid or unknown command"

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE
-from ivr.simulated_channel import SimulatedChannel, default_sounds
-from ivr.simulated_keypad import check_keys
+from callauth.ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE
+from callauth.ivr.simulated_channel import SimulatedChannel, default_sounds
+from callauth.ivr.simulated_keypad import check_keys
 
 ASTERISK_VERSION = "22.10.1"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from ivr.config import Config
+from callauth.ivr.config import Config
 
 #: The header line that carries the first argument of ``AGI(url,ARG1,...)``.
 SECRET_ARG = "agi_arg_1"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ivr.dialplan import Outcome
-from ivr.presentation import Presentation
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.presentation import Presentation
 
 
 class Challenge(Protocol):

@@ -7,13 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from db.models import Challenge, ChallengeState, Holder, NewHolder
-from db.store import Store
-from ivr import phone_policy
-from ivr.agi_server import FastAgiServer, start_fastagi
-from ivr.config import Address, Config
-from ivr.service import VerificationService
-from ivr.simulator import CallResult, CallSpec, place_call, run_call
+from callauth.db.models import Challenge, ChallengeState, Holder, NewHolder
+from callauth.db.store import Store
+from callauth.ivr import phone_policy
+from callauth.ivr.agi_server import FastAgiServer, start_fastagi
+from callauth.ivr.config import Address, Config
+from callauth.ivr.service import VerificationService
+from callauth.ivr.simulator import CallResult, CallSpec, place_call, run_call
 
 HOLDER_PHONE = "+819012345678"
 HOLDER_CLI = "09012345678"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db.store import Store
+from callauth.db.store import Store
 from tests.readonly_support import freezer  # noqa: F401 (a fixture for every test module)
 from tests.smtp_support import SmtpServer
 

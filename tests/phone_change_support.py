@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from db.models import Contract, Holder, NewContract
+from callauth.db.models import Contract, Holder, NewContract
+from callauth.web.keys import STORE
 from tests.web_support import call_through_service, csrf_of, login, seed_holder
-from web.keys import STORE
 
 Client = TestClient[Any, Any]
 PASSWORD = "correct horse"

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from ivr.config import Address
+from callauth.ivr.config import Address
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from db.challenge_units import Chooser, NewChallenge
-from db.models import Challenge
-from db.store import Store
+from callauth.db.challenge_units import Chooser, NewChallenge
+from callauth.db.models import Challenge
+from callauth.db.store import Store
 
 
 def on_number(number: str, code: str | None = None) -> Chooser:

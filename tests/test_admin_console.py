@@ -12,17 +12,17 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from db.models import NewCall
-from db.operators import Operators, Role
-from db.phone_changes import NewPhoneChange, PhoneChanges
-from db.throttles import ThrottlePolicy, Throttles
-from ivr.config import Config
+from callauth.db.models import NewCall
+from callauth.db.operators import Operators, Role
+from callauth.db.phone_changes import NewPhoneChange, PhoneChanges
+from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
+from callauth.web.passwords import hash_password
+from callauth.web.sessions import COOKIE_NAME as HOLDER_COOKIE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
-from web.app import create_app
-from web.keys import STORE
-from web.passwords import hash_password
-from web.sessions import COOKIE_NAME as HOLDER_COOKIE
 
 Client = TestClient[Any, Any]
 OP_PASSWORD = "operator-password-1"

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from db.store import Store
-from ivr.agi_server import FastAgiServer
-from ivr.simulator import header_block, scenario
+from callauth.db.store import Store
+from callauth.ivr.agi_server import FastAgiServer
+from callauth.ivr.simulator import header_block, scenario
 from tests.agi_support import add_holder, call, close, dialled, fastagi, start_challenge
 
 #: Guards the test against a server that never closes; far above every bound under test.
@@ -52,7 +52,7 @@ async def trickle(server: FastAgiServer, line: bytes) -> int:
 async def test_a_peer_trickling_lines_is_cut_at_the_call_deadline(
     store: Store, line: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ivr")
+    caplog.set_level(logging.INFO, logger="callauth.ivr")
     # Each line would have reset the old per-line reply timeout; the command's own
     # timeout (60 s) is out of reach, so only the 1 s deadline can end this call.
     async with fastagi(store, agi_call_deadline=1.0, agi_command_timeout=60.0) as server:
@@ -69,7 +69,7 @@ async def test_a_peer_trickling_lines_is_cut_at_the_call_deadline(
 async def test_the_reply_timeout_counts_from_the_command_not_from_each_line(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ivr")
+    caplog.set_level(logging.INFO, logger="callauth.ivr")
     async with fastagi(store, agi_call_deadline=60.0, agi_command_timeout=1.0) as server:
         sent = await trickle(server, b"100 result=0 Trying...\n")
         assert sent >= 2
@@ -103,7 +103,7 @@ async def until(predicate: Callable[[], bool]) -> None:
 async def test_connections_over_the_cap_are_closed_at_once_and_counted(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ivr")
+    caplog.set_level(logging.INFO, logger="callauth.ivr")
     settings = {"agi_max_connections": 2, "agi_header_timeout": 60.0}
     async with fastagi(store, **settings) as server:
         held = [await idle_connection(server) for _ in range(2)]

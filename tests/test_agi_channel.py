@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ivr.agi_channel import (
+from callauth.ivr.agi_channel import (
     AgiChannel,
     AgiProtocolError,
     CallHungUp,
@@ -17,7 +17,7 @@ from ivr.agi_channel import (
     parse_reply,
     quote,
 )
-from ivr.simulator import run_call, scenario
+from callauth.ivr.simulator import run_call, scenario
 from tests.fixture_transcripts import read_transcript
 from tests.transcript_peer import Script, channel_server, play_transcript
 

@@ -6,12 +6,12 @@ import logging
 
 import pytest
 
-from db.models import ChallengeState
-from db.store import Store
-from ivr.config import Config, ConfigError
-from ivr.dialplan import Outcome
-from ivr.ending import PROMPTS, hangup_cause
-from ivr.simulator import scenario
+from callauth.db.models import ChallengeState
+from callauth.db.store import Store
+from callauth.ivr.config import Config, ConfigError
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.ending import PROMPTS, hangup_cause
+from callauth.ivr.simulator import scenario
 from tests.agi_support import (
     add_holder,
     call,
@@ -276,11 +276,11 @@ async def test_failing_service_sets_error_and_rejects(db_path, clock, caplog) ->
 
 
 async def test_call_logs_carry_the_uniqueid_and_no_full_number(store, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="ivr")
+    caplog.set_level(logging.INFO, logger="callauth.ivr")
     async with fastagi(store) as server:
         challenge = await start_challenge(server, await add_holder(store))
         result = await call(server, dialled=dialled(challenge), hangup_after=1)
-    messages = [r.getMessage() for r in caplog.records if r.name.startswith("ivr.")]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("callauth.ivr.")]
     assert any(result.spec.uniqueid in m and "hung up" in m for m in messages)
     assert not any("9012345678" in m for m in messages)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from db.models import Challenge, ChallengeState
-from db.store import Store
-from ivr.simulated_channel import SimulatedChannel
-from ivr.simulator import SCENARIOS
+from callauth.db.models import Challenge, ChallengeState
+from callauth.db.store import Store
+from callauth.ivr.simulated_channel import SimulatedChannel
+from callauth.ivr.simulator import SCENARIOS
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.fixture_transcripts import read_transcript
 from tests.store_support import create_on
@@ -56,7 +56,7 @@ async def run_script(
 ) -> ScriptRun:
     channel = SimulatedChannel(dataclasses.replace(SCENARIOS[scenario], dtmf=dtmf))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ivr.agi_script", *args,
+        sys.executable, "-m", "callauth.ivr.agi_script", *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from db.models import ChallengeState
-from db.store import Store
-from ivr.config import Config, ConfigError
+from callauth.db.models import ChallengeState
+from callauth.db.store import Store
+from callauth.ivr.config import Config, ConfigError
 from tests.agi_support import (
     add_holder,
     call,

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from db.store import Store
-from ivr.agi_server import BadHeader, parse_header
-from ivr.simulator import header_block, scenario
+from callauth.db.store import Store
+from callauth.ivr.agi_server import BadHeader, parse_header
+from callauth.ivr.simulator import header_block, scenario
 from tests.agi_support import add_holder, call, call_spec, close, dialled, fastagi, start_challenge
 
 
@@ -34,14 +34,14 @@ async def _verified_call_completes(store: Store, server) -> None:
 
 @pytest.fixture
 def warnings(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="ivr")
+    caplog.set_level(logging.INFO, logger="callauth.ivr")
     return caplog
 
 
 def _rejections(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage() for r in caplog.records
-        if r.name == "ivr.agi_server" and r.levelno == logging.WARNING
+        if r.name == "callauth.ivr.agi_server" and r.levelno == logging.WARNING
     ]  # fmt: skip
 
 

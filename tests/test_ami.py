@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from db.models import CallEnd
-from db.store import Store
-from ivr.ami import AmiClient, start_ami
-from ivr.config import Address, Config
-from ivr.pbx_state import PbxCollector, PbxState
-from ivr.simulator import scenario
+from callauth.db.models import CallEnd
+from callauth.db.store import Store
+from callauth.ivr.ami import AmiClient, start_ami
+from callauth.ivr.config import Address, Config
+from callauth.ivr.pbx_state import PbxCollector, PbxState
+from callauth.ivr.simulator import scenario
 from tests.agi_support import call_spec, fastagi
 from tests.ami_support import AmiScript, ScriptedAmi
 
@@ -107,7 +107,7 @@ async def test_asterisk_restart_reconnects(store: Store) -> None:
 async def test_bad_credentials_are_an_error_and_retried_slowly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="ivr.ami")
+    caplog.set_level(logging.WARNING, logger="callauth.ivr.ami")
     async with scripted_ami() as server:
         server.close_after_refusal = 0.05
         config = ami_config(server.port, ami_secret="wrong")

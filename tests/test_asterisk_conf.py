@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ivr.config import Config, ConfigError
-from ivr.dialplan import AUTH_SCRIPT, FASTAGI_PORT, RESULT_VARIABLE, Outcome
+from callauth.ivr.config import Config, ConfigError
+from callauth.ivr.dialplan import AUTH_SCRIPT, FASTAGI_PORT, RESULT_VARIABLE, Outcome
 from tests.asterisk_conf import (
     CONF,
     Extension,
@@ -272,7 +272,7 @@ def test_the_carrier_is_not_sent_options_every_minute() -> None:
 
 
 def test_the_test_phone_presents_a_configured_caller_id_and_stays_untrusted() -> None:
-    from ivr import phone_policy
+    from callauth.ivr import phone_policy
 
     phone = next(e for e in endpoints() if e["name"] == "test-phone")
     match = re.fullmatch(r'"[^"]*" <(?P<number>\d+)>', phone["callerid"])

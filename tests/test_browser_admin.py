@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from db.store import Store
-from db.throttles import ThrottlePolicy, Throttles
+from callauth.db.store import Store
+from callauth.db.throttles import ThrottlePolicy, Throttles
 from tests.browser_support import CALLAUTH, Server, browser, log_in, screenshot
 from tests.conftest import FakeClock
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from db.store import Store
+from callauth.db.store import Store
 from tests.readonly_support import Freezer
 
 CALLAUTH = [sys.executable, "-m", "callauth"]
@@ -129,9 +129,9 @@ def test_serve_warns_when_the_number_pool_is_too_small(tmp_path: Path) -> None:
 
 
 def test_the_default_pool_draws_no_warning() -> None:
+    from callauth.ivr.config import Config
+    from callauth.ivr.number_pool import CodeMode
     from callauth.serve import pool_warning
-    from ivr.config import Config
-    from ivr.number_pool import CodeMode
 
     assert pool_warning(Config()) is None
     assert pool_warning(Config(auth_numbers=("0120111222",), code_mode=CodeMode.NEVER)) is not None

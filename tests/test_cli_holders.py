@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from db.store import Store
-from db.throttles import ThrottlePolicy, Throttles, Verdict
+from callauth.db.store import Store
+from callauth.db.throttles import ThrottlePolicy, Throttles, Verdict
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from callauth.ivr.config import Address, Config, load
+from callauth.ivr.ending import PROMPTS
 from callauth.sample_secrets import refusal
-from ivr.config import Address, Config, load
-from ivr.ending import PROMPTS
 from tests.asterisk_conf import CONF, globals_of, read_sections, sections_named, substitute
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ivr.config import Address, Config, ConfigError, load, load_file
+from callauth.ivr.config import Address, Config, ConfigError, load, load_file
 
 
 def test_defaults_match_the_public_interface() -> None:

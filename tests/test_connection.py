@@ -11,8 +11,8 @@ from importlib import metadata
 import aiosqlite
 import pytest
 
-from db.connection import Transactions, connect, run_in_worker
-from db.store import Store
+from callauth.db.connection import Transactions, connect, run_in_worker
+from callauth.db.store import Store
 
 
 def test_aiosqlite_is_a_version_whose_private_execute_we_use() -> None:

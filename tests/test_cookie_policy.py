@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Address, Config, ConfigError, load
-from web.app import create_app
-from web.cookie_policy import bound_to_loopback
+from callauth.ivr.config import Address, Config, ConfigError, load
+from callauth.web.app import create_app
+from callauth.web.cookie_policy import bound_to_loopback
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[..., Awaitable[Client]]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config, ConfigError, load
+from callauth.ivr.config import Config, ConfigError, load
+from callauth.web.app import CSP, create_app
 from tests.conftest import FakeClock
-from web.app import CSP, create_app
 
 Client = TestClient[Any, Any]
 INSURER = "https://apply.insurer.example"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from db.email_confirmations import ConfirmOutcome, EmailConfirmations, Origin
-from db.models import NewHolder
-from db.profiles import Profiles
-from db.store import Store
+from callauth.db.email_confirmations import ConfirmOutcome, EmailConfirmations, Origin
+from callauth.db.models import NewHolder
+from callauth.db.profiles import Profiles
+from callauth.db.store import Store
 from tests.conftest import FakeClock
 
 ORIGIN = Origin("ref-1", "192.0.2.1")

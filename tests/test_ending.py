@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.dialplan import Outcome
-from ivr.ending import CallMode, Ending, HangupBy, ending_for
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.ending import CallMode, Ending, HangupBy, ending_for
 
 CASES = [
     ("reject: verified hangs up the ringing call with 16", Outcome.VERIFIED, CallMode.REJECT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from db.events import QUEUE_LIMIT, ChallengeEvents
-from db.models import ChallengeEvent
+from callauth.db.events import QUEUE_LIMIT, ChallengeEvents
+from callauth.db.models import ChallengeEvent
 
 
 async def test_a_waiting_listener_gets_the_event_published_for_its_challenge() -> None:

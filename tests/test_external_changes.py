@@ -16,17 +16,17 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from db.external import ExternalChanges
-from db.models import ChallengeEvent, EndedBy
-from db.store import Store
-from ivr.config import Config
+from callauth.db.external import ExternalChanges
+from callauth.db.models import ChallengeEvent, EndedBy
+from callauth.db.store import Store
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.store_support import create_on
 from tests.test_agi_script import classic_header, run_script
 from tests.test_web_verify import next_message, status_of
 from tests.web_support import login, seed_holder
-from web.app import create_app
-from web.keys import STORE
 
 Client = TestClient[Any, Any]
 
@@ -91,7 +91,7 @@ async def test_only_challenges_with_a_listener_are_read_again(store, other) -> N
 
 
 async def test_a_failing_store_is_logged_once_and_watching_goes_on(db_path, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="db.external")
+    caplog.set_level(logging.INFO, logger="callauth.db.external")
     broken = await Store.open(db_path)
     await broken.close()  # every read now fails
     task = asyncio.create_task(ExternalChanges(broken.transactions, broken.events).run(0.01))

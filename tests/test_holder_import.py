@@ -12,9 +12,9 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from db.store import Store
-from ivr import holder_csv
-from ivr.holder_layout import Layout
+from callauth.db.store import Store
+from callauth.ivr import holder_csv
+from callauth.ivr.holder_layout import Layout
 
 HEADER = ("ログインID,氏名,フリガナ,生年月日,メールアドレス,電話番号,証券番号,保険種類,保険始期,"
           "保険終期,被保険者氏名,被保険者電話番号,被保険者同一,オンライン変更可")  # fmt: skip

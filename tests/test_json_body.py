@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
-from web.app import create_app
-from web.json_body import MAX_DEPTH, too_deep
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.json_body import MAX_DEPTH, too_deep
 
 Client = TestClient[Any, Any]
 URL = "/api/phone/validate"
@@ -47,7 +47,7 @@ async def test_5000_deep_json_is_a_400_json_answer_without_a_traceback(
     await refused(client, body)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     # The refusal is logged (an input validation failure), in one line without the body.
-    lines = [r.getMessage() for r in caplog.records if r.name == "web.views_api"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "callauth.web.views_api"]
     assert len(lines) == 1 and "bad body" in lines[0] and opening not in lines[0]
 
 

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from db.models import NewContract
-from ivr.config import Config
+from callauth.db.models import NewContract
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     apply_for,
@@ -23,8 +25,6 @@ from tests.phone_change_support import (
     verified_login,
 )
 from tests.web_support import call_through_service, login, seed_holder
-from web.app import create_app
-from web.keys import STORE
 
 Client = TestClient[Any, Any]
 PHONE, OTHER_HOLDER, STRANGER = "09012345678", "09011112222", "08055556666"

@@ -1,4 +1,5 @@
-"""Imports point one way: callauth → web → ivr → db (DESIGN.md, "Shape")."""
+"""Imports point one way: callauth → web → ivr → db (DESIGN.md, "Shape"), all inside the
+one ``callauth`` import package (``callauth.db`` and so on, never a bare ``db``)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,31 @@ PURE = {
     "ivr/notices.py", "ivr/number_pool.py", "ivr/ending.py",
 }  # fmt: skip
 PURE_ALLOWED = {"ivr", "phonenumbers"}
+GENERIC = {"db", "ivr", "web"}  # only ever as callauth.db, callauth.ivr, callauth.web
 
 
-def imported_top_levels(path: Path) -> set[str]:
+def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    """The layer of each import: ``callauth.db.store`` → ``db``, ``callauth.cli`` →
+    ``callauth``, ``aiohttp.web`` → ``aiohttp``."""
+    layers = set()
+    for name in _imported_modules(path):
+        parts = name.split(".")
+        if parts[0] == "callauth" and len(parts) > 1 and parts[1] in GENERIC:
+            layers.add(parts[1])
+        else:
+            layers.add(parts[0])
+    return layers
 
 
 def modules() -> list[Path]:
@@ -37,6 +52,17 @@ def test_imports_only_point_down(path: Path) -> None:
     layer = path.relative_to(ROOT).parts[0]
     higher = set(LAYERS[LAYERS.index(layer) + 1 :])
     assert not imported_top_levels(path) & higher
+
+
+@pytest.mark.parametrize(
+    "path",
+    modules() + sorted((ROOT / "tests").rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_bare_generic_import_names(path: Path) -> None:
+    """``import db`` would load a second copy of the module beside ``callauth.db``."""
+    bare = {n for n in _imported_modules(path) if n.split(".")[0] in GENERIC}
+    assert not bare, bare
 
 
 @pytest.mark.parametrize("name", sorted(PURE))

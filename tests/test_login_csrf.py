@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config, ConfigError
+from callauth.ivr.config import Config, ConfigError
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
+from callauth.web.login_csrf import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
-from web.app import create_app
-from web.keys import STORE
-from web.login_csrf import COOKIE_NAME
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[..., Awaitable[Client]]

@@ -10,6 +10,9 @@ import pathlib
 
 import pytest
 
+from callauth.db.outbox import Outbox
+from callauth.db.store import Store
+from callauth.ivr.config import Address, Config
 from callauth.mailer import (
     DEMO_MAIL_DIR,
     MAX_ATTEMPTS,
@@ -19,9 +22,6 @@ from callauth.mailer import (
     retry_delay,
     transport_for,
 )
-from db.outbox import Outbox
-from db.store import Store
-from ivr.config import Address, Config
 from tests.conftest import FakeClock
 from tests.smtp_support import SmtpServer
 
@@ -168,7 +168,7 @@ def test_demo_writes_mails_to_a_folder_unless_a_relay_is_configured(
 
 
 def test_mail_settings_come_from_the_environment_and_hide_the_password() -> None:
-    from ivr.config import load
+    from callauth.ivr.config import load
 
     config = load(
         environ={"CALLAUTH_SMTP": "relay.example.jp:587", "CALLAUTH_SMTP_STARTTLS": "yes",
@@ -189,7 +189,7 @@ def test_mail_settings_come_from_the_environment_and_hide_the_password() -> None
     ],
 )
 def test_bad_mail_settings_are_refused_by_name(settings: dict[str, str], words: str) -> None:
-    from ivr.config import ConfigError, load
+    from callauth.ivr.config import ConfigError, load
 
     with pytest.raises(ConfigError, match=words):
         load(flags=settings)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ivr.notices import (
+from callauth.ivr.notices import (
     Contact,
     email_confirmation,
     jst_time,

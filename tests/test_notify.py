@@ -10,13 +10,15 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from callauth.db.email_confirmations import EmailConfirmations
+from callauth.db.models import Holder
+from callauth.db.outbox import Mail, Outbox
+from callauth.db.store import Store
+from callauth.ivr.config import Config
+from callauth.ivr.notify import Notifier
 from callauth.mailer import Mailer, SmtpTransport
-from db.email_confirmations import EmailConfirmations
-from db.models import Holder
-from db.outbox import Mail, Outbox
-from db.store import Store
-from ivr.config import Config
-from ivr.notify import Notifier
+from callauth.web.app import create_app
+from callauth.web.keys import OUTBOX, STORE
 from tests.conftest import START, FakeClock
 from tests.phone_change_support import (
     Client,
@@ -29,8 +31,6 @@ from tests.phone_change_support import (
 )
 from tests.smtp_support import SmtpServer
 from tests.web_support import seed_holder
-from web.app import create_app
-from web.keys import OUTBOX, STORE
 
 ADDRESS = "taro@example.jp"
 
@@ -87,7 +87,7 @@ async def test_a_notifier_that_fails_logs_it_and_never_raises(
     holder = await confirmed_holder(store)
     await store.close()  # the database is gone: queuing fails
     notifier = Notifier(store, Config())
-    with caplog.at_level(logging.ERROR, "ivr.notify"):
+    with caplog.at_level(logging.ERROR, "callauth.ivr.notify"):
         assert await notifier.login_verified(holder, START) is None
         assert await notifier.phone_changed(holder.id, None, "+818098765432", START) is None
     assert len(caplog.records) == 2 and ADDRESS not in caplog.text

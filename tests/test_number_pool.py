@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ivr.number_pool import CodeMode, allocate, needed_pool_size
+from callauth.ivr.number_pool import CodeMode, allocate, needed_pool_size
 
 NOW = 1_800_000_000
 DAY = 86400

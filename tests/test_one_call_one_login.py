@@ -16,18 +16,18 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from callauth.db.email_confirmations import EmailConfirmations
+from callauth.db.models import ChallengeState
+from callauth.db.outbox import Outbox
+from callauth.ivr.agi_server import FastAgiServer, start_fastagi
+from callauth.ivr.config import Address, Config
+from callauth.ivr.simulator import CallResult, place_call
 from callauth.mailer import Mailer, transport_for
-from db.email_confirmations import EmailConfirmations
-from db.models import ChallengeState
-from db.outbox import Outbox
-from ivr.agi_server import FastAgiServer, start_fastagi
-from ivr.config import Address, Config
-from ivr.simulator import CallResult, place_call
+from callauth.web.app import create_app
+from callauth.web.keys import CONFIG, SERVICE, STORE
 from tests.conftest import FakeClock
 from tests.smtp_support import SmtpServer
 from tests.web_support import csrf_of, seed_holder
-from web.app import create_app
-from web.keys import CONFIG, SERVICE, STORE
 
 HOLDER_CLI = "09012345678"
 PASSWORD = "correct horse"

@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from ivr.config import Config
-from web.app import create_app
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
 
 Client = TestClient[Any, Any]
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from db.outbox import CLAIM_SECONDS, Outbox
-from db.store import Store
+from callauth.db.outbox import CLAIM_SECONDS, Outbox
+from callauth.db.store import Store
 from tests.conftest import FakeClock
 
 

@@ -19,14 +19,14 @@ def _options() -> dict[str, object]:
 def test_every_data_folder_is_a_declared_package() -> None:
     packages = set(_options()["packages"])  # type: ignore[call-overload]
     for folder in DATA_FOLDERS:
-        assert folder.replace("/", ".") in packages, folder
+        assert "callauth." + folder.replace("/", ".") in packages, folder
     assert not any(p.startswith("tests") or "__pycache__" in p for p in packages)
 
 
 def test_every_file_in_a_data_folder_is_declared_package_data() -> None:
     package_data: dict[str, list[str]] = _options()["package_data"]  # type: ignore[assignment]
     for folder in DATA_FOLDERS:
-        patterns = package_data.get(folder.replace("/", "."), [])
+        patterns = package_data.get("callauth." + folder.replace("/", "."), [])
         for path in (ROOT / folder).iterdir():
             if path.is_file():
                 assert any(fnmatch.fnmatch(path.name, p) for p in patterns), path

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from web.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, hash_password
+from callauth.web.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, hash_password
 
 
 @pytest.fixture

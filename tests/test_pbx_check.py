@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from callauth.cli import main
-from ivr.config import Address, Config
-from ivr.pbx_check import Level, check
+from callauth.ivr.config import Address, Config
+from callauth.ivr.pbx_check import Level, check
 from tests.agi_support import fastagi
 from tests.ami_support import AmiScript, ScriptedAmi
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from db.models import ChallengeState, NewCall
-from db.phone_changes import ChangeState, NewPhoneChange, PhoneChanges
-from db.store import Store
+from callauth.db.models import ChallengeState, NewCall
+from callauth.db.phone_changes import ChangeState, NewPhoneChange, PhoneChanges
+from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on, on_number
 from tests.web_support import seed_holder

@@ -7,7 +7,7 @@ import random
 import phonenumbers
 import pytest
 
-from ivr import phone_policy
+from callauth.ivr import phone_policy
 
 SAME_MOBILE = [
     "09012345678",

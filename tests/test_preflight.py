@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
+from callauth.ivr.config import Address
 from callauth.preflight import check_ports_free
-from ivr.config import Address
 
 
 def free_port() -> int:

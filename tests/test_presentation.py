@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.presentation import Presentation, classify
+from callauth.ivr.presentation import Presentation, classify
 
 CASES = [
     # number, agi_callingpres, CALLERID(num-pres), expected, reason — rows from the fixtures

@@ -13,9 +13,9 @@ from types import ModuleType
 
 import pytest
 
-from ivr.agi_handlers import ENTER_CODE, WRONG_CODE
-from ivr.dialplan import Outcome
-from ivr.ending import PROMPTS
+from callauth.ivr.agi_handlers import ENTER_CODE, WRONG_CODE
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.ending import PROMPTS
 
 SOUNDS = Path(__file__).resolve().parent.parent / "asterisk-conf" / "sounds"
 GENERATE = SOUNDS / "generate.py"

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
-from web.app import create_app
-from web.keys import STORE
 
 README = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
 TOUR = README[README.index("## A one-minute tour") : README.index("## Screenshots")]

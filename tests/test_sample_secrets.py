@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from callauth.ivr.config import Config
 from callauth.sample_secrets import SAMPLE_AMI_SECRETS, refusal
-from ivr.config import Config
 from tests.asterisk_conf import read_sections, sections_named
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from callauth.ivr.config import Address, Config
 from callauth.serve import build_app
-from ivr.config import Address, Config
+from callauth.web.admin_app import ADMIN_PORT
 from tests.ami_support import AmiScript, ScriptedAmi
-from web.admin_app import ADMIN_PORT
 
 Client = TestClient[Any, Any]
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from callauth.ivr.config import Address, Config
 from callauth.serve import build_app
-from ivr.config import Address, Config
+from callauth.web.keys import OUTBOX, STORE
 from tests.smtp_support import SmtpServer
-from web.keys import OUTBOX, STORE
 
 Client = TestClient[Any, Any]
 NO_AGI = Address("127.0.0.1", 0)

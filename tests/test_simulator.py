@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.simulated_channel import DEAD, SimulatedChannel, split_args
-from ivr.simulator import SCENARIOS, CallResult, CallSpec, call_spec, run_call, scenario
+from callauth.ivr.simulated_channel import DEAD, SimulatedChannel, split_args
+from callauth.ivr.simulator import SCENARIOS, CallResult, CallSpec, call_spec, run_call, scenario
 from tests.fixture_transcripts import Transcript, read_transcript
 
 FASTAGI_SCENARIOS = sorted(SCENARIOS)

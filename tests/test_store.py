@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from db.connection import migrations
-from db.models import ChallengeState, NewCall, NewContract, NewHolder
-from db.store import Store
+from callauth.db.connection import migrations
+from callauth.db.models import ChallengeState, NewCall, NewContract, NewHolder
+from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from db.dbfile import StoreUnavailable
-from db.health import is_unavailable
-from db.store import Store
+from callauth.db.dbfile import StoreUnavailable
+from callauth.db.health import is_unavailable
+from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.readonly_support import AS_ROOT, Freezer
 
@@ -137,11 +137,11 @@ async def test_a_change_is_logged_once_not_at_every_probe(
     (tmp_path / "aside").rename(tmp_path / "data")
     for _ in range(3):
         await folder_store.probe()
-    lines = [r.getMessage() for r in caplog.records if r.name == "db.health"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "callauth.db.health"]
     assert len(lines) == 2
     assert lines[0].startswith("database unavailable (missing): database file")
     assert lines[1] == "database usable again (it was missing)"
-    assert [r.levelno for r in caplog.records if r.name == "db.health"] == [
+    assert [r.levelno for r in caplog.records if r.name == "callauth.db.health"] == [
         logging.ERROR, logging.WARNING
     ]  # fmt: skip
 

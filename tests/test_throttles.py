@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from db.store import Store
-from db.throttles import SLOW_SPACING, Attempt, ThrottlePolicy, Throttles, Verdict
+from callauth.db.store import Store
+from callauth.db.throttles import SLOW_SPACING, Attempt, ThrottlePolicy, Throttles, Verdict
 from tests.conftest import FakeClock
 
 POLICY = ThrottlePolicy(limit=3, window=900, id_lock=20)  # slowed from 12, address limit 12

@@ -10,10 +10,10 @@ import asyncio
 
 import pytest
 
-from db.models import ChallengeState
-from db.store import Store
-from ivr.simulator import call_spec as make_spec
-from ivr.simulator import run_call
+from callauth.db.models import ChallengeState
+from callauth.db.store import Store
+from callauth.ivr.simulator import call_spec as make_spec
+from callauth.ivr.simulator import run_call
 from tests.agi_support import CALL_TIMEOUT, HOLDER_CLI, add_holder, call, dialled, fastagi
 from tests.agi_support import start_challenge as begin
 from tests.asterisk_conf import read_sections

@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from ivr.dialplan import Outcome
-from ivr.presentation import Presentation
-from ivr.verification import CallerRecord, CallFacts, decide, decide_code
+from callauth.ivr.dialplan import Outcome
+from callauth.ivr.presentation import Presentation
+from callauth.ivr.verification import CallerRecord, CallFacts, decide, decide_code
 
 NOW = 1_800_000_000
 PHONE = "+819012345678"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
 from tests.conftest import FakeClock
-from web.app import create_app
 
 Client = TestClient[Any, Any]
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
+from callauth.web.sessions import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
-from web.app import create_app
-from web.keys import STORE
-from web.sessions import COOKIE_NAME
 
 Client = TestClient[Any, Any]
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import CSP, create_app
 from tests.web_support import csrf_of
-from web.app import CSP, create_app
 
 Client = TestClient[Any, Any]
 Factory = Callable[..., Awaitable[Client]]

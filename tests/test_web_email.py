@@ -9,14 +9,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from callauth.ivr.config import Config
 from callauth.mailer import Mailer, SmtpTransport
-from ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import OUTBOX, STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import Client, seed_with_contracts, verified_login
 from tests.smtp_support import SmtpServer
 from tests.web_support import csrf_of
-from web.app import create_app
-from web.keys import OUTBOX, STORE
 
 SITE = "https://www.example.jp"
 

@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     PASSWORD,
@@ -21,8 +23,6 @@ from tests.phone_change_support import (
     submit_change,
 )
 from tests.web_support import login, seed_holder
-from web.app import create_app
-from web.keys import STORE
 
 #: The fake clock starts on 2027-01-15 (JST).
 LATER = "2027-02-01"

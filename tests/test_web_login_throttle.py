@@ -20,11 +20,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import PASSWORDS, STORE, THROTTLE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
-from web.app import create_app
-from web.keys import PASSWORDS, STORE, THROTTLE
 
 Client = TestClient[Any, Any]
 MakeClient = Callable[..., Awaitable[Client]]

@@ -11,13 +11,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from db.models import ChallengeState
-from ivr.config import Config
+from callauth.db.models import ChallengeState
+from callauth.ivr.config import Config
+from callauth.web.admin_app import create_admin_app
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
-from web.admin_app import create_admin_app
-from web.app import create_app
-from web.keys import STORE
 
 Client = TestClient[Any, Any]
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.config import Config
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
-from web.app import create_app
-from web.keys import STORE
 
 Client = TestClient[Any, Any]
 

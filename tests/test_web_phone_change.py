@@ -8,8 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from db.phone_changes import ChangeState
-from ivr.config import Config
+from callauth.db.phone_changes import ChangeState
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import SERVICE, STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -20,8 +22,6 @@ from tests.phone_change_support import (
     verified_login,
 )
 from tests.web_support import csrf_of
-from web.app import create_app
-from web.keys import SERVICE, STORE
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from db.models import ChallengeState
-from db.phone_changes import ChangeState
-from ivr.config import Config
-from ivr.number_pool import CodeMode
+from callauth.db.models import ChallengeState
+from callauth.db.phone_changes import ChangeState
+from callauth.ivr.config import Config
+from callauth.ivr.number_pool import CodeMode
+from callauth.web.app import create_app
+from callauth.web.keys import SERVICE, STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -27,8 +29,6 @@ from tests.phone_change_support import (
     verified_login,
 )
 from tests.web_support import csrf_of, login
-from web.app import create_app
-from web.keys import SERVICE, STORE
 
 OLD, NEW = "09012345678", "08098765432"
 

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from ivr.agi_server import FastAgiServer, start_fastagi
-from ivr.config import Address, Config
-from ivr.simulator import place_call
+from callauth.ivr.agi_server import FastAgiServer, start_fastagi
+from callauth.ivr.config import Address, Config
+from callauth.ivr.simulator import place_call
+from callauth.web.admin_app import create_admin_app
+from callauth.web.app import create_app
+from callauth.web.keys import SERVICE, STORE
 from tests.conftest import FakeClock
 from tests.readonly_support import AS_ROOT, Freezer
 from tests.web_support import login, seed_holder
-from web.admin_app import create_admin_app
-from web.app import create_app
-from web.keys import SERVICE, STORE
 
 Client = TestClient[Any, Any]
 UNAVAILABLE = "ただいまご利用いただけません"

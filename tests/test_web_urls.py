@@ -8,9 +8,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from ivr.config import Config
-from web.app import create_app
-from web.urls import url
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.urls import url
 
 
 @pytest.fixture

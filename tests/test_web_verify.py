@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from db.models import ChallengeState
-from ivr import phone_policy
-from ivr.config import Config
+from callauth.db.models import ChallengeState
+from callauth.ivr import phone_policy
+from callauth.ivr.config import Config
+from callauth.web.app import create_app
+from callauth.web.keys import STORE
+from callauth.web.sessions import CHALLENGE
+from callauth.web.views_ops import metrics_text
 from tests.conftest import FakeClock
 from tests.web_support import call_through_service, csrf_of, login, seed_holder, session_key
-from web.app import create_app
-from web.keys import STORE
-from web.sessions import CHALLENGE
-from web.views_ops import metrics_text
 
 Client = TestClient[Any, Any]
 

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from ivr.agi_channel import AgiChannel
+from callauth.ivr.agi_channel import AgiChannel
 from tests.fixture_transcripts import Transcript
 
 Script = Callable[[AgiChannel], Awaitable[Any]]

@@ -6,15 +6,15 @@ import re
 
 from aiohttp.test_utils import TestClient
 
-from db.models import Holder, NewContract, NewHolder
-from db.store import Store
-from ivr.agi_server import parse_header
-from ivr.dialplan import FASTAGI_PORT
-from ivr.service import AgiCall
-from ivr.simulator import call_spec, header_block
-from web.keys import SERVICE
-from web.passwords import hash_password
-from web.sessions import COOKIE_NAME
+from callauth.db.models import Holder, NewContract, NewHolder
+from callauth.db.store import Store
+from callauth.ivr.agi_server import parse_header
+from callauth.ivr.dialplan import FASTAGI_PORT
+from callauth.ivr.service import AgiCall
+from callauth.ivr.simulator import call_spec, header_block
+from callauth.web.keys import SERVICE
+from callauth.web.passwords import hash_password
+from callauth.web.sessions import COOKIE_NAME
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

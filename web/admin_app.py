@@ -11,8 +11,8 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
-from web.errors import error_middleware
-from web.views_ops import detailed_health, metrics_text
+from callauth.web.errors import error_middleware
+from callauth.web.views_ops import detailed_health, metrics_text
 
 #: The site app whose store and metrics the admin app reports.
 SITE = web.AppKey("SITE", web.Application)

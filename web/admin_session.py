@@ -26,14 +26,14 @@ import aiohttp_jinja2
 from aiohttp import web
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from db import server_secrets
-from db.operators import Operators, OperatorSession, Role
-from db.throttles import ThrottlePolicy, Throttles
-from ivr.config import JST
-from web.flow import client_address
-from web.keys import CONFIG, STORE
-from web.responses import no_store
-from web.urls import url
+from callauth.db import server_secrets
+from callauth.db.operators import Operators, OperatorSession, Role
+from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.ivr.config import JST
+from callauth.web.flow import client_address
+from callauth.web.keys import CONFIG, STORE
+from callauth.web.responses import no_store
+from callauth.web.urls import url
 
 COOKIE = "callauth_operator"
 PATH = "/admin"

@@ -16,22 +16,22 @@ import aiohttp_session
 import jinja2
 from aiohttp import web
 
-from db.dbfile import StoreUnavailable
-from db.external import ExternalChanges
-from db.outbox import Outbox
-from db.profiles import Profiles
-from db.store import Clock, Store, system_clock
-from ivr.config import Config
-from ivr.email_verification import EmailVerification
-from ivr.pbx_state import PbxCollector, PbxState
-from ivr.service import VerificationService
-from web import filters
-from web.cookie_policy import secure_cookie_middleware
-from web.cors import cors_headers
-from web.csrf import csrf_context, csrf_middleware
-from web.enforcement import Enforcement
-from web.errors import error_middleware
-from web.keys import (
+from callauth.db.dbfile import StoreUnavailable
+from callauth.db.external import ExternalChanges
+from callauth.db.outbox import Outbox
+from callauth.db.profiles import Profiles
+from callauth.db.store import Clock, Store, system_clock
+from callauth.ivr.config import Config
+from callauth.ivr.email_verification import EmailVerification
+from callauth.ivr.pbx_state import PbxCollector, PbxState
+from callauth.ivr.service import VerificationService
+from callauth.web import filters
+from callauth.web.cookie_policy import secure_cookie_middleware
+from callauth.web.cors import cors_headers
+from callauth.web.csrf import csrf_context, csrf_middleware
+from callauth.web.enforcement import Enforcement
+from callauth.web.errors import error_middleware
+from callauth.web.keys import (
     API_LIMIT,
     CLOCK,
     CONFIG,
@@ -44,11 +44,11 @@ from web.keys import (
     SSE_TASKS,
     STORE,
 )
-from web.login_guards import login_guards_ctx
-from web.metrics import Metrics
-from web.routes import setup_routes
-from web.sessions import StoreStorage
-from web.throttle import RateLimit
+from callauth.web.login_guards import login_guards_ctx
+from callauth.web.metrics import Metrics
+from callauth.web.routes import setup_routes
+from callauth.web.sessions import StoreStorage
+from callauth.web.throttle import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app.middlewares.append(csrf_middleware)
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.PackageLoader("web", "templates"),
+        loader=jinja2.PackageLoader("callauth.web", "templates"),
         filters=filters.FILTERS,
         context_processors=[csrf_context],  # every page's forms get csrf_token
     )

@@ -15,8 +15,8 @@ import ipaddress
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ivr.config import Config
-from web.keys import CONFIG
+from callauth.ivr.config import Config
+from callauth.web.keys import CONFIG
 
 
 def bound_to_loopback(host: str) -> bool:

@@ -15,8 +15,8 @@ import logging
 
 from aiohttp import web
 
-from web.keys import CONFIG
-from web.responses import json_response
+from callauth.web.keys import CONFIG
+from callauth.web.responses import json_response
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import asyncio
 import collections
 from dataclasses import dataclass, field
 
-from db.dashboard import Dashboard
-from db.store import Store
-from ivr import phone_policy
+from callauth.db.dashboard import Dashboard
+from callauth.db.store import Store
+from callauth.ivr import phone_policy
 
 #: Seconds a computed coverage is shown before it is counted again.
 TTL = 60

@@ -24,8 +24,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import SESSION_KEY, Session, get_session
 
-from web.errors import error_page
-from web.keys import LOGIN_CSRF
+from callauth.web.errors import error_page
+from callauth.web.keys import LOGIN_CSRF
 
 logger = logging.getLogger(__name__)
 

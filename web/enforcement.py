@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from db.store import Clock
-from ivr.config import Config
+from callauth.db.store import Clock
+from callauth.ivr.config import Config
 
 
 class Enforcement:

@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from web.keys import STORE
+from callauth.web.keys import STORE
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import datetime
 import re
 from collections.abc import Callable
 
-from ivr import phone_policy
-from web.qr import tel_qr
+from callauth.ivr import phone_policy
+from callauth.web.qr import tel_qr
 
 
 def japanese_date(value: str | None) -> str:

@@ -11,11 +11,11 @@ import secrets
 from aiohttp import web
 from aiohttp_session import Session, get_session
 
-from db.models import Challenge, Holder
-from ivr import phone_policy
-from web.keys import CLOCK, CONFIG, SERVICE, STORE
-from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
-from web.urls import url
+from callauth.db.models import Challenge, Holder
+from callauth.ivr import phone_policy
+from callauth.web.keys import CLOCK, CONFIG, SERVICE, STORE
+from callauth.web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF
+from callauth.web.urls import url
 
 
 def client_address(request: web.Request) -> str:

@@ -8,7 +8,7 @@ cannot be tied to the challenge leaves it as it was. None of these says "verifie
 
 from __future__ import annotations
 
-from db.models import EndedBy
+from callauth.db.models import EndedBy
 
 #: What the waiting page says after a refused call, by event kind.
 HINT_MESSAGES = {

@@ -6,19 +6,19 @@ import asyncio
 
 from aiohttp import web
 
-from db.outbox import Outbox
-from db.profiles import Profiles
-from db.store import Clock, Store
-from db.throttles import Throttles
-from ivr.config import Config
-from ivr.email_verification import EmailVerification
-from ivr.pbx_state import PbxState
-from ivr.service import VerificationService
-from web.coverage import CoverageCache
-from web.login_csrf import LoginCsrf
-from web.metrics import Metrics
-from web.passwords import PasswordPool
-from web.throttle import RateLimit
+from callauth.db.outbox import Outbox
+from callauth.db.profiles import Profiles
+from callauth.db.store import Clock, Store
+from callauth.db.throttles import Throttles
+from callauth.ivr.config import Config
+from callauth.ivr.email_verification import EmailVerification
+from callauth.ivr.pbx_state import PbxState
+from callauth.ivr.service import VerificationService
+from callauth.web.coverage import CoverageCache
+from callauth.web.login_csrf import LoginCsrf
+from callauth.web.metrics import Metrics
+from callauth.web.passwords import PasswordPool
+from callauth.web.throttle import RateLimit
 
 CONFIG = web.AppKey("CONFIG", Config)
 #: The clock shared by the store, the throttle and the views (a fake one in tests).

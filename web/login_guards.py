@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from db import server_secrets
-from db.throttles import ThrottlePolicy, Throttles
-from web.keys import CLOCK, CONFIG, LOGIN_CSRF, METRICS, PASSWORDS, STORE, THROTTLE
-from web.login_csrf import LoginCsrf
-from web.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, Ticket
+from callauth.db import server_secrets
+from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.web.keys import CLOCK, CONFIG, LOGIN_CSRF, METRICS, PASSWORDS, STORE, THROTTLE
+from callauth.web.login_csrf import LoginCsrf
+from callauth.web.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, Ticket
 
 logger = logging.getLogger(__name__)
 

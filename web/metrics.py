@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ivr.dialplan import Outcome
+from callauth.ivr.dialplan import Outcome
 
 LOGIN_RESULTS = (
     "success", "failure", "throttled", "locked", "busy", "no_phone", "password_only"

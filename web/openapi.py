@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ivr.number_answer import MAX_NUMBER_LENGTH
-from web.json_body import MAX_BYTES
-from web.responses import json_response
+from callauth.ivr.number_answer import MAX_NUMBER_LENGTH
+from callauth.web.json_body import MAX_BYTES
+from callauth.web.responses import json_response
 
 #: Every ``kind`` the API answers (DESIGN.md "Public interface").
 KINDS = ("mobile", "fixed_line", "voip", "toll_free", "shared_cost", "m2m", "premium",

@@ -9,7 +9,7 @@ import pathlib
 
 from aiohttp import web
 
-from web import (
+from callauth.web import (
     cors,
     favicon,
     openapi,
@@ -24,8 +24,8 @@ from web import (
     views_phone_change,
     views_verify,
 )
-from web.keys import CONFIG
-from web.routes_admin import setup_admin_routes
+from callauth.web.keys import CONFIG
+from callauth.web.routes_admin import setup_admin_routes
 
 STATIC_DIR = pathlib.Path(__file__).parent / "static"
 

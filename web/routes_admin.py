@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import views_admin_auth, views_admin_dashboard, views_admin_holders
-from web.coverage import CoverageCache
-from web.keys import COVERAGE
+from callauth.web import views_admin_auth, views_admin_dashboard, views_admin_holders
+from callauth.web.coverage import CoverageCache
+from callauth.web.keys import COVERAGE
 
 
 def setup_admin_routes(app: web.Application) -> None:

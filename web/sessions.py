@@ -13,7 +13,7 @@ import secrets
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
-from web.keys import STORE
+from callauth.web.keys import STORE
 
 logger = logging.getLogger(__name__)
 

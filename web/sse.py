@@ -14,12 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from db.events import Subscription
-from db.models import ChallengeEvent
-from db.store import Store
-from web.flow import current_challenge
-from web.keys import CONFIG, METRICS, SSE_TASKS, STORE
-from web.status import status_payload
+from callauth.db.events import Subscription
+from callauth.db.models import ChallengeEvent
+from callauth.db.store import Store
+from callauth.web.flow import current_challenge
+from callauth.web.keys import CONFIG, METRICS, SSE_TASKS, STORE
+from callauth.web.status import status_payload
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import Challenge, ChallengeState
-from ivr import phone_policy
-from web.hints import ENDED_MESSAGES, HINT_MESSAGES
+from callauth.db.models import Challenge, ChallengeState
+from callauth.ivr import phone_policy
+from callauth.web.hints import ENDED_MESSAGES, HINT_MESSAGES
 
 #: Seconds without a tied call before the page lists what else to check (issue 10).
 CHECK_AFTER = 30

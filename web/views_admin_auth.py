@@ -12,13 +12,13 @@ import logging
 
 from aiohttp import web
 
-from db.operators import Role
-from db.throttles import Verdict
-from web import admin_session as adm
-from web.flow import client_address
-from web.keys import PASSWORDS
-from web.passwords import PasswordPoolBusy
-from web.urls import url
+from callauth.db.operators import Role
+from callauth.db.throttles import Verdict
+from callauth.web import admin_session as adm
+from callauth.web.flow import client_address
+from callauth.web.keys import PASSWORDS
+from callauth.web.passwords import PasswordPoolBusy
+from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
 

@@ -13,14 +13,14 @@ import io
 
 from aiohttp import web
 
-from db.dashboard import CallCounts, Dashboard
-from db.operators import OperatorSession, Role
-from ivr.config import JST
-from web import admin_session as adm
-from web.filters import masked_phone
-from web.flow import client_address
-from web.keys import CONFIG, COVERAGE, PBX, STORE
-from web.responses import no_store
+from callauth.db.dashboard import CallCounts, Dashboard
+from callauth.db.operators import OperatorSession, Role
+from callauth.ivr.config import JST
+from callauth.web import admin_session as adm
+from callauth.web.filters import masked_phone
+from callauth.web.flow import client_address
+from callauth.web.keys import CONFIG, COVERAGE, PBX, STORE
+from callauth.web.responses import no_store
 
 OUTCOMES = {
     "verified": "認証成功", "not_matched": "一致せず", "withheld": "非通知",

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from db.holder_lookup import HolderLookup
-from db.operators import OperatorSession, Role
-from db.phone_changes import PhoneChanges
-from web import admin_session as adm
-from web.flow import client_address
-from web.keys import STORE
-from web.urls import url
-from web.views_admin_dashboard import OUTCOMES
+from callauth.db.holder_lookup import HolderLookup
+from callauth.db.operators import OperatorSession, Role
+from callauth.db.phone_changes import PhoneChanges
+from callauth.web import admin_session as adm
+from callauth.web.flow import client_address
+from callauth.web.keys import STORE
+from callauth.web.urls import url
+from callauth.web.views_admin_dashboard import OUTCOMES
 
 MAX_QUERY = 64
 MAX_REASON = 500

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ivr.number_answer import answer
-from web.json_body import BadBody, read_json
-from web.keys import API_LIMIT, CONFIG
-from web.responses import json_response
+from callauth.ivr.number_answer import answer
+from callauth.web.json_body import BadBody, read_json
+from callauth.web.keys import API_LIMIT, CONFIG
+from callauth.web.responses import json_response
 
 logger = logging.getLogger(__name__)
 

@@ -18,22 +18,22 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from db.models import EndedBy, Holder
-from db.throttles import Attempt, Verdict
-from ivr import phone_policy
-from web.errors import error_page
-from web.flow import (
+from callauth.db.models import EndedBy, Holder
+from callauth.db.throttles import Attempt, Verdict
+from callauth.ivr import phone_policy
+from callauth.web.errors import error_page
+from callauth.web.flow import (
     authenticated_holder,
     client_address,
     has_usable_phone,
     phone_required,
     start_challenge,
 )
-from web.keys import CONFIG, LOGIN_CSRF, METRICS, STORE, THROTTLE
-from web.login_guards import password_ticket
-from web.passwords import PasswordPoolBusy
-from web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
-from web.urls import url
+from callauth.web.keys import CONFIG, LOGIN_CSRF, METRICS, STORE, THROTTLE
+from callauth.web.login_guards import password_ticket
+from callauth.web.passwords import PasswordPoolBusy
+from callauth.web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
+from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
 

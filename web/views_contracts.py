@@ -13,14 +13,14 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from db.models import Contract, Holder
-from db.phone_changes import ChangeState, NewPhoneChange
-from ivr import phone_policy
-from ivr.config import JST
-from web.flow import client_address, has_usable_phone, require_holder, session_ref
-from web.keys import CLOCK, CONFIG, SERVICE, STORE
-from web.responses import no_store
-from web.urls import url
+from callauth.db.models import Contract, Holder
+from callauth.db.phone_changes import ChangeState, NewPhoneChange
+from callauth.ivr import phone_policy
+from callauth.ivr.config import JST
+from callauth.web.flow import client_address, has_usable_phone, require_holder, session_ref
+from callauth.web.keys import CLOCK, CONFIG, SERVICE, STORE
+from callauth.web.responses import no_store
+from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ivr.number_answer import answer
-from web.csrf import csrf_token
-from web.keys import CONFIG
-from web.responses import no_store
+from callauth.ivr.number_answer import answer
+from callauth.web.csrf import csrf_token
+from callauth.web.keys import CONFIG
+from callauth.web.responses import no_store
 
 MAX_NAME = 100
 _FIELDS = ("insured_name", "insured_phone", "applicant_name", "applicant_phone")

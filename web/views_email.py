@@ -16,8 +16,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session
 
-from db.models import Holder
-from ivr.email_verification import (
+from callauth.db.models import Holder
+from callauth.ivr.email_verification import (
     CODE_DIGITS,
     MAX_TRIES,
     ConfirmOutcome,
@@ -25,11 +25,11 @@ from ivr.email_verification import (
     Origin,
     clean_code,
 )
-from ivr.notices import jst_time
-from web.flow import client_address, require_holder, session_ref
-from web.keys import CONFIG, EMAILS
-from web.responses import no_store
-from web.urls import url
+from callauth.ivr.notices import jst_time
+from callauth.web.flow import client_address, require_holder, session_ref
+from callauth.web.keys import CONFIG, EMAILS
+from callauth.web.responses import no_store
+from callauth.web.urls import url
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")

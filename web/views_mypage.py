@@ -8,12 +8,17 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from db.models import ChallengeState
-from web.flow import authenticated_holder, client_address, current_challenge, has_usable_phone
-from web.keys import METRICS, SERVICE, STORE
-from web.responses import no_store
-from web.sessions import HOLDER, renew
-from web.urls import url
+from callauth.db.models import ChallengeState
+from callauth.web.flow import (
+    authenticated_holder,
+    client_address,
+    current_challenge,
+    has_usable_phone,
+)
+from callauth.web.keys import METRICS, SERVICE, STORE
+from callauth.web.responses import no_store
+from callauth.web.sessions import HOLDER, renew
+from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from db.health import StoreHealth
-from web.keys import METRICS, PBX, STORE
+from callauth.db.health import StoreHealth
+from callauth.web.keys import METRICS, PBX, STORE
 
 logger = logging.getLogger(__name__)
 

@@ -14,20 +14,20 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session
 
-from db.models import Holder
-from db.phone_changes import ChangeState, PhoneChange
-from db.throttles import Verdict
-from web.errors import error_page
-from web.flow import client_address, require_holder, session_ref
-from web.keys import CONFIG, SERVICE, STORE, THROTTLE
-from web.login_guards import password_ticket
-from web.passwords import PasswordPoolBusy
-from web.responses import json_response, no_store
-from web.sse import stream_challenge
-from web.status import status_payload
-from web.urls import url
-from web.views_auth import busy_page
-from web.views_contracts import PARTY_LABELS, find_contract
+from callauth.db.models import Holder
+from callauth.db.phone_changes import ChangeState, PhoneChange
+from callauth.db.throttles import Verdict
+from callauth.web.errors import error_page
+from callauth.web.flow import client_address, require_holder, session_ref
+from callauth.web.keys import CONFIG, SERVICE, STORE, THROTTLE
+from callauth.web.login_guards import password_ticket
+from callauth.web.passwords import PasswordPoolBusy
+from callauth.web.responses import json_response, no_store
+from callauth.web.sse import stream_challenge
+from callauth.web.status import status_payload
+from callauth.web.urls import url
+from callauth.web.views_auth import busy_page
+from callauth.web.views_contracts import PARTY_LABELS, find_contract
 
 logger = logging.getLogger(__name__)
 

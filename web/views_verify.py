@@ -6,19 +6,19 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from db.models import ChallengeState
-from ivr import phone_policy
-from web.flow import (
+from callauth.db.models import ChallengeState
+from callauth.ivr import phone_policy
+from callauth.web.flow import (
     authenticated_holder,
     client_address,
     current_challenge,
     has_usable_phone,
     start_challenge,
 )
-from web.keys import CONFIG, STORE
-from web.responses import json_response, no_store
-from web.status import status_payload
-from web.urls import url
+from callauth.web.keys import CONFIG, STORE
+from callauth.web.responses import json_response, no_store
+from callauth.web.status import status_payload
+from callauth.web.urls import url
 
 _DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
 
