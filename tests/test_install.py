@@ -30,6 +30,10 @@ def test_a_fresh_venv_install_serves_the_demo(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(ROOT)]
     subprocess.run(pip, check=True, timeout=600, capture_output=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    top_level = {p.name for p in site.iterdir()}
+    assert {"db", "ivr", "web"}.isdisjoint(top_level) and (site / "callauth" / "db").is_dir()
+    assert not (site / "callauth" / "db").is_symlink()  # a copy, not a link into the tree
     http, agi, admin = (f"127.0.0.1:{free_port()}" for _ in range(3))
     work = tmp_path / "run"
     work.mkdir()  # not the repository: nothing may come from the working tree
