@@ -18,7 +18,7 @@ from callauth.db.challenge_units import NewChallenge
 from callauth.db.models import NewHolder
 from callauth.db.store import Store, system_clock
 from callauth.ivr import phone_policy
-from callauth.ivr.config import Config
+from callauth.ivr.config import Telephony
 
 PASSWORD = "bench-password"
 #: How long ago the expired challenges were created (they lived 120 s).
@@ -87,7 +87,7 @@ async def build(path: str, holders: int, pending: int, idle: int, seed: int = 1)
         raise ValueError("not enough holders for the plan")
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
     now = system_clock()
-    pool = Config().auth_numbers_e164
+    pool = Telephony().auth_numbers_e164
     rng = random.Random(seed)
     plan = Plan(holders=holders)
     store = await Store.open(path)

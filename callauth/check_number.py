@@ -35,7 +35,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     if not args.number.strip():
         print("callauth check-number: NUMBER is empty", file=sys.stderr)
         return 2
-    result = answer(args.number, config.allowed_kinds)
+    result = answer(args.number, config.telephony.allowed_kinds)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

@@ -113,8 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(config)
         except (OSError, sqlite3.Error) as exc:
             # A port in use, a database that cannot be opened: say which, without a traceback.
-            print(f"callauth: cannot start: {exc} (database {config.db}, web {config.http},"
-                  f" FastAGI {config.agi})", file=sys.stderr)  # fmt: skip
+            print(f"callauth: cannot start: {exc} (database {config.db}, web {config.web.http},"
+                  f" FastAGI {config.telephony.agi})", file=sys.stderr)  # fmt: skip
             return 2
         return 0
     if args.command == "holders":
@@ -135,20 +135,22 @@ async def _call(config: Config, args: argparse.Namespace) -> int:
     try:
         async with asyncio.timeout(CALL_TIMEOUT):
             result = await place_call(
-                config.agi.host,
-                config.agi.port,
+                config.telephony.agi.host,
+                config.telephony.agi.port,
                 caller=args.caller,
                 dialled=args.dialled,
                 presentation=args.presentation,
                 dtmf=args.dtmf,
                 # As the dialplan would: whoever cannot read the config cannot send it.
-                args=(config.agi_secret,) if config.agi_secret else (),
+                args=(config.telephony.agi_secret,) if config.telephony.agi_secret else (),
             )
     except OSError as exc:
-        print(f"callauth call: cannot reach FastAGI at {config.agi}: {exc}", file=sys.stderr)
+        print(
+            f"callauth call: cannot reach FastAGI at {config.telephony.agi}: {exc}", file=sys.stderr
+        )
         return 2
     except TimeoutError:
-        print(f"callauth call: no answer from FastAGI at {config.agi} in {CALL_TIMEOUT} s",
+        print(f"callauth call: no answer from FastAGI at {config.telephony.agi} in {CALL_TIMEOUT} s",
               file=sys.stderr)  # fmt: skip
         return 2
     outcome = result.variables.get(RESULT_VARIABLE, "")

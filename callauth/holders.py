@@ -63,7 +63,9 @@ async def _unlock(store: Store, config: Config, login_id: str) -> int:
     if holder is None:
         print(f"callauth holders unlock: no holder has the login ID {login_id!r}", file=sys.stderr)
         return 1
-    policy = ThrottlePolicy(config.login_limit, config.login_window, config.login_id_lock)
+    policy = ThrottlePolicy(
+        config.web.login_limit, config.web.login_window, config.web.login_id_lock
+    )
     before = await Throttles(store, policy).unlock(login_id)
     detail = (
         f"by the command line: {before.consecutive_failures} consecutive failures,"

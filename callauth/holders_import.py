@@ -85,7 +85,7 @@ async def run_import(store: Store, config: Config, args: argparse.Namespace) -> 
     except (OSError, ValueError) as exc:
         print(f"callauth holders import: {exc}", file=sys.stderr)
         return 2
-    parsed = holder_csv.parse(text, layout, config.allowed_kinds)
+    parsed = holder_csv.parse(text, layout, config.telephony.allowed_kinds)
     for problem in parsed.errors:
         print(problem, file=sys.stderr)
     if parsed.errors:

@@ -23,7 +23,8 @@ import aiosmtplib
 
 from callauth.db.email_confirmations import masked_email
 from callauth.db.outbox import Mail, Outbox
-from callauth.ivr.config import JST, Address, Config
+from callauth.ivr.config import Address, Config, Site
+from callauth.ivr.jst import JST
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,11 @@ class PermanentFailure(Exception):
 
 
 class SmtpTransport:
-    def __init__(self, config: Config) -> None:
-        self._relay: Address = config.smtp
-        self._user = config.smtp_user or None
-        self._password = config.smtp_password or None
-        self._starttls = config.smtp_starttls
+    def __init__(self, site: Site) -> None:
+        self._relay: Address = site.smtp
+        self._user = site.smtp_user or None
+        self._password = site.smtp_password or None
+        self._starttls = site.smtp_starttls
 
     def describe(self) -> str:
         tls = ", STARTTLS" if self._starttls else ""
@@ -102,15 +103,16 @@ class FolderTransport:
 
 def mail_folder(config: Config) -> str:
     """The folder mails go to instead of SMTP, or "" for the relay."""
-    if config.mail_dir:
-        return config.mail_dir
-    relay_configured = config.smtp != Address("127.0.0.1", 25) or bool(config.smtp_user)
+    site = config.site
+    if site.mail_dir:
+        return site.mail_dir
+    relay_configured = site.smtp != Address("127.0.0.1", 25) or bool(site.smtp_user)
     return DEMO_MAIL_DIR if config.demo and not relay_configured else ""
 
 
 def transport_for(config: Config) -> Transport:
     folder = mail_folder(config)
-    return FolderTransport(folder) if folder else SmtpTransport(config)
+    return FolderTransport(folder) if folder else SmtpTransport(config.site)
 
 
 def build_message(mail: Mail, sender: str) -> EmailMessage:
@@ -147,11 +149,11 @@ def retry_delay(attempts: int) -> int:
 
 class Mailer:
     def __init__(
-        self, outbox: Outbox, config: Config, clock: Callable[[], int], transport: Transport
+        self, outbox: Outbox, site: Site, clock: Callable[[], int], transport: Transport
     ) -> None:
         self.outbox = outbox
         self.transport = transport
-        self._sender = config.mail_from
+        self._sender = site.mail_from
         self._clock = clock
 
     async def run(self, poll_seconds: float = POLL_SECONDS) -> None:

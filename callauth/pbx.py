@@ -27,7 +27,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
-    print(f"callauth pbx check: FastAGI {config.agi}, AMI {config.ami} as {config.ami_user!r}")
+    print(
+        f"callauth pbx check: FastAGI {config.telephony.agi}, AMI {config.ami.address}"
+        f" as {config.ami.user!r}"
+    )
     findings = asyncio.run(check(config))
     for finding in findings:
         print(render(finding))

@@ -19,7 +19,11 @@ from callauth.ivr.config import Address, Config
 
 def listeners(config: Config) -> list[tuple[str, Address]]:
     """(name, address) of every port ``serve`` listens on."""
-    return [("web", config.http), ("FastAGI", config.agi), ("admin", config.admin)]
+    return [
+        ("web", config.web.http),
+        ("FastAGI", config.telephony.agi),
+        ("admin", config.web.admin),
+    ]
 
 
 def check_ports_free(named: Sequence[tuple[str, Address]]) -> None:

@@ -15,8 +15,8 @@ SAMPLE_AMI_SECRETS = frozenset({"CHANGE-ME", "CHANGE-ME-callauth-ami-secret"})
 
 def refusal(config: Config) -> str | None:
     """Why ``serve`` must not start with this configuration's secrets, or None."""
-    if config.ami_enabled and (
-        config.ami_secret in SAMPLE_AMI_SECRETS or config.ami_secret.upper().startswith("CHANGE")
+    if config.ami.enabled and (
+        config.ami.secret in SAMPLE_AMI_SECRETS or config.ami.secret.upper().startswith("CHANGE")
     ):
         return (
             "ami_secret is still the sample value from asterisk-conf/manager.conf; set a long"

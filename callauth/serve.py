@@ -13,7 +13,7 @@ from callauth import demo, mailer
 from callauth.ivr import number_pool
 from callauth.ivr.agi_server import start_fastagi
 from callauth.ivr.ami import start_ami
-from callauth.ivr.config import Address, Config
+from callauth.ivr.config import Address, Config, Telephony
 from callauth.preflight import check_ports_free, listeners
 from callauth.web import keys
 from callauth.web.admin_app import ADMIN_PORT, create_admin_app
@@ -40,13 +40,13 @@ def build_app(config: Config) -> web.Application:
 
 async def _admin_ctx(app: web.Application) -> AsyncIterator[None]:
     """The admin listener (/metrics, detailed health) on its own runner and port."""
-    config = app[keys.CONFIG]
+    admin = app[keys.CONFIG].web.admin
     runner = web.AppRunner(create_admin_app(app), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, config.admin.host, config.admin.port).start()
+        await web.TCPSite(runner, admin.host, admin.port).start()
         app[ADMIN_PORT] = port = int(runner.addresses[0][1])
-        print(f"Admin: http://{Address(config.admin.host, port)}/metrics", flush=True)
+        print(f"Admin: http://{Address(admin.host, port)}/metrics", flush=True)
         yield
     finally:
         await runner.cleanup()
@@ -60,9 +60,9 @@ async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
-    config = app[keys.CONFIG]
-    server = await start_fastagi(app[keys.SERVICE], config)
-    print(f"FastAGI: agi://{config.agi}/auth", flush=True)
+    telephony = app[keys.CONFIG].telephony
+    server = await start_fastagi(app[keys.SERVICE], telephony)
+    print(f"FastAGI: agi://{telephony.agi}/auth", flush=True)
     collector = server.collector()
     app[keys.METRICS].registry.register(collector)
     try:
@@ -83,12 +83,12 @@ async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[keys.CONFIG]
-    if not config.mail_enabled:
+    if not config.site.mail_enabled:
         print("Mail: off (mail_enabled = false)", flush=True)
         yield
         return
     sender = mailer.Mailer(
-        app[keys.OUTBOX], config, app[keys.STORE].clock, mailer.transport_for(config)
+        app[keys.OUTBOX], config.site, app[keys.STORE].clock, mailer.transport_for(config)
     )
     print(f"Mail: {sender.transport.describe()}", flush=True)
     task = asyncio.create_task(sender.run(), name="callauth-mailer")
@@ -100,7 +100,7 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def pool_warning(config: Config) -> str | None:
+def pool_warning(config: Telephony) -> str | None:
     """Why the authentication-number pool is too small for the settings, if it is."""
     have = len(set(config.auth_numbers_e164))
     needed = number_pool.needed_pool_size(config.max_live_challenges, config.reissue_limit)
@@ -120,15 +120,15 @@ def pool_warning(config: Config) -> str | None:
 
 
 def run(config: Config) -> None:
-    if (warning := pool_warning(config)) is not None:
+    if (warning := pool_warning(config.telephony)) is not None:
         logger.warning("%s", warning)
     # A port in use must not cost a created and migrated database: check before opening it.
     check_ports_free(listeners(config))
-    print(f"callauth: database {config.db}, call mode {config.call_mode}", flush=True)
+    print(f"callauth: database {config.db}, call mode {config.telephony.call_mode}", flush=True)
     web.run_app(
         build_app(config),
-        host=config.http.host,
-        port=config.http.port,
-        print=lambda _: print(f"Web: http://{config.http}/login", flush=True),
+        host=config.web.http.host,
+        port=config.web.http.port,
+        print=lambda _: print(f"Web: http://{config.web.http}/login", flush=True),
         access_log=None,
     )

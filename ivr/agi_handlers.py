@@ -46,7 +46,7 @@ async def auth(channel: AgiChannel, service: VerificationService) -> None:
         outcome = decision.outcome
         # Still allowed on a dead channel, so the dialplan's h extension sees it too.
         await channel.set_variable(RESULT_VARIABLE, outcome.value)
-        config = service.config
+        config = service.config.telephony
         ending = ending_for(
             outcome, config.call_mode, answered=answered, hangup_by=config.hangup_by
         )
@@ -89,7 +89,7 @@ async def ask_code(
     ``result=-1`` is a missing prompt or a hang-up (Asterisk answers both alike); the next
     prompt tells them apart: on a dead channel it gets 511, which raises CallHungUp.
     """
-    config = service.config
+    config = service.config.telephony
     prompt, fallback = ENTER_CODE, False
     for _ in range(config.code_tries):
         played = FALLBACK_PROMPT if fallback else prompt

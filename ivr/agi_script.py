@@ -97,7 +97,9 @@ def run(agi: AGI, config: Config) -> Outcome | None:
     uniqueid = agi.env.get("agi_uniqueid", "")
     # agi_secret guards the FastAGI socket that any local account can reach; this script
     # has no socket: Asterisk starts it, and its arguments are --config and --log.
-    config = dataclasses.replace(config, agi_secret="")
+    config = dataclasses.replace(
+        config, telephony=dataclasses.replace(config.telephony, agi_secret="")
+    )
     try:
         num_pres = agi.get_variable("CALLERID(num-pres)")
         call = AgiCall(dict(agi.env), num_pres, LOCAL_PEER)
@@ -109,8 +111,8 @@ def run(agi: AGI, config: Config) -> Outcome | None:
             logger.error("call %s: verification failed: %s", uniqueid, exc)
             outcome, answered = Outcome.ERROR, False
         agi.set_variable(RESULT_VARIABLE, outcome.value)
-        _end(agi, outcome, ending_for(outcome, config.call_mode, answered=answered,
-                                      hangup_by=config.hangup_by))  # fmt: skip
+        _end(agi, outcome, ending_for(outcome, config.telephony.call_mode, answered=answered,
+                                      hangup_by=config.telephony.hangup_by))  # fmt: skip
         return outcome
     except (AGIHangup, CallHungUp) as exc:
         logger.info("call %s: ended by the caller or Asterisk (%s)", uniqueid, exc)

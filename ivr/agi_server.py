@@ -17,7 +17,7 @@ from panoramisk import fast_agi
 from callauth.ivr.agi_channel import AgiChannel
 from callauth.ivr.agi_handlers import ROUTES, Route
 from callauth.ivr.agi_stats import AgiCollector, AgiStats
-from callauth.ivr.config import Config
+from callauth.ivr.config import Telephony
 from callauth.ivr.service import VerificationService
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class FastAgiServer(fast_agi.Application):
     def __init__(
         self,
         service: VerificationService,
-        config: Config,
+        config: Telephony,
         routes: Mapping[str, Route] = ROUTES,
     ) -> None:
         super().__init__(default_encoding="utf-8", loop=asyncio.get_running_loop())
@@ -181,7 +181,7 @@ class FastAgiServer(fast_agi.Application):
         return None
 
 
-async def start_fastagi(service: VerificationService, config: Config) -> FastAgiServer:
+async def start_fastagi(service: VerificationService, config: Telephony) -> FastAgiServer:
     """Listen on ``config.agi`` (port 0 picks a free port: read ``server.port``)."""
     server = FastAgiServer(service, config)
     await server.start(config.agi.host, config.agi.port)

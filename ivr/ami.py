@@ -30,7 +30,7 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from callauth.db.store import Store
 from callauth.ivr.ami_calls import CallFollower
-from callauth.ivr.config import Config
+from callauth.ivr.config import Ami, Config
 from callauth.ivr.pbx_state import PbxState
 
 logger = logging.getLogger(__name__)
@@ -67,24 +67,25 @@ class AmiClient(Manager):  # type: ignore[misc]
 
     def __init__(
         self,
-        config: Config,
+        settings: Ami,
+        auth_numbers: tuple[str, ...],
         state: PbxState,
         store: Store | None = None,
         *,
         ping_interval: float = PING_INTERVAL,
     ) -> None:
         super().__init__(
-            host=config.ami.host, port=config.ami.port,
-            username=config.ami_user, secret=config.ami_secret,
+            host=settings.address.host, port=settings.address.port,
+            username=settings.user, secret=settings.secret,
             events="system,call", protocol_factory=_Protocol,
             loop=asyncio.get_running_loop(), log=logger,
         )  # fmt: skip
         # panoramisk rounds these to whole seconds; keep ours as given.
         self.ping_delay = self.ping_interval = ping_interval
-        self.settings = config  # ``self.config`` is panoramisk's dict
+        self.settings = settings  # ``self.config`` is panoramisk's dict
         self.state = state
-        self.calls = CallFollower(config.auth_numbers_e164, state, store)
-        state.enabled, state.address = True, str(config.ami)
+        self.calls = CallFollower(auth_numbers, state, store)
+        state.enabled, state.address = True, str(settings.address)
         self._tasks: set[asyncio.Task[None]] = set()
         self._lost = asyncio.Event()
         self._last_ping: asyncio.Future[Any] | None = None
@@ -110,21 +111,21 @@ class AmiClient(Manager):  # type: ignore[misc]
         self._runner = None
 
     async def _run(self) -> None:
-        delay = self.settings.ami_retry_min
+        delay = self.settings.retry_min
         while True:
             outcome = await self._session()
             if outcome is Session.LOST:
-                delay = self.settings.ami_retry_min
-            wait = self.settings.ami_login_retry if outcome is Session.REFUSED else delay
+                delay = self.settings.retry_min
+            wait = self.settings.login_retry if outcome is Session.REFUSED else delay
             if outcome is not Session.LOST:
-                delay = min(delay * 2, self.settings.ami_retry_max)
+                delay = min(delay * 2, self.settings.retry_max)
             self.state.retry_in = wait
             logger.debug("AMI: %s; next attempt in %.2f s", outcome.value, wait)
             await asyncio.sleep(wait)
             self.state.retry_in = None
 
     async def _session(self) -> Session:
-        address = self.settings.ami
+        address = self.settings.address
         try:
             _, protocol = await asyncio.wait_for(
                 self.loop.create_connection(_Protocol, address.host, address.port),
@@ -155,7 +156,7 @@ class AmiClient(Manager):  # type: ignore[misc]
         finally:
             lost.cancel()
         if login not in done:
-            self._error(f"no answer to Login from {self.settings.ami}")
+            self._error(f"no answer to Login from {self.settings.address}")
             return Session.NO_LOGIN
         response = login.result()
         if not response.success:
@@ -164,13 +165,13 @@ class AmiClient(Manager):  # type: ignore[misc]
             logger.error(
                 "AMI login as %r to %s refused (%s): check the user in manager.conf and "
                 "ami_user/ami_secret; next try in %g s",
-                self.settings.ami_user, self.settings.ami,
-                response.message or response.response, self.settings.ami_login_retry,
+                self.settings.user, self.settings.address,
+                response.message or response.response, self.settings.login_retry,
             )  # fmt: skip
             return Session.REFUSED
         self._logged_in(protocol)
         await self._lost.wait()
-        logger.warning("AMI connection to %s lost; reconnecting", self.settings.ami)
+        logger.warning("AMI connection to %s lost; reconnecting", self.settings.address)
         return Session.LOST
 
     def _logged_in(self, protocol: _Protocol) -> None:
@@ -180,7 +181,7 @@ class AmiClient(Manager):  # type: ignore[misc]
         state.connected, state.connected_since = True, time.time()
         state.asterisk_version, state.last_error = protocol.version or "", ""
         logger.info("AMI logged in to %s as %r (Asterisk Call Manager/%s)",
-                    self.settings.ami, self.settings.ami_user, state.asterisk_version)  # fmt: skip
+                    self.settings.address, self.settings.user, state.asterisk_version)  # fmt: skip
 
     def _error(self, message: str) -> None:
         # Log a failure once at WARNING; repeats of the same one only at DEBUG.
@@ -252,10 +253,10 @@ class AmiClient(Manager):  # type: ignore[misc]
 
 async def start_ami(config: Config, state: PbxState, store: Store | None) -> AmiClient | None:
     """The running AMI client, or None when ``ami_enabled`` is off. Stop it with ``stop()``."""
-    if not config.ami_enabled:
+    if not config.ami.enabled:
         state.enabled = False
         logger.info("AMI client off (ami_enabled = false)")
         return None
-    client = AmiClient(config, state, store)
+    client = AmiClient(config.ami, config.telephony.auth_numbers_e164, state, store)
     client.start()
     return client

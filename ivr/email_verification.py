@@ -63,7 +63,7 @@ class EmailVerification:
             return None
         link = f"{self.config.public_url}{VERIFY_PATH}?{urllib.parse.urlencode({'code': code})}"
         subject, body = notices.email_confirmation(
-            BRAND, code, link, CODE_TTL // 60, contact_of(self.config)
+            BRAND, code, link, CODE_TTL // 60, contact_of(self.config.site)
         )
         mail_id = await self.outbox.enqueue(email, subject, body)
         logger.info("holder %d: email code queued as mail %d to %s",

@@ -12,8 +12,8 @@ import datetime
 from dataclasses import dataclass
 
 from callauth.ivr import phone_policy
+from callauth.ivr.jst import JST
 
-JST = datetime.timezone(datetime.timedelta(hours=9), "JST")
 _WEEKDAYS = "月火水木金土日"
 
 

@@ -15,7 +15,7 @@ from callauth.db.models import Holder
 from callauth.db.outbox import Outbox
 from callauth.db.store import Store
 from callauth.ivr import notices
-from callauth.ivr.config import Config
+from callauth.ivr.config import Site
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +23,8 @@ logger = logging.getLogger(__name__)
 BRAND = "みらい少額短期保険"
 
 
-def contact_of(config: Config) -> notices.Contact:
-    return notices.Contact(
-        config.call_centre_name, config.call_centre_phone, config.call_centre_hours
-    )
+def contact_of(site: Site) -> notices.Contact:
+    return notices.Contact(site.call_centre_name, site.call_centre_phone, site.call_centre_hours)
 
 
 def confirmed_address(holder: Holder | None) -> str | None:
@@ -36,9 +34,9 @@ def confirmed_address(holder: Holder | None) -> str | None:
 
 
 class Notifier:
-    def __init__(self, store: Store, config: Config, outbox: Outbox | None = None) -> None:
+    def __init__(self, store: Store, site: Site, outbox: Outbox | None = None) -> None:
         self.store = store
-        self.config = config
+        self.site = site
         self.outbox = outbox or Outbox(store)
 
     async def login_verified(self, holder: Holder | int, at: int) -> int | None:
@@ -50,7 +48,7 @@ class Notifier:
             if row is None or to is None:
                 return None
             subject, body = notices.login_notice(
-                BRAND, at, notices.mask_number(row.phone_e164), contact_of(self.config)
+                BRAND, at, notices.mask_number(row.phone_e164), contact_of(self.site)
             )
             return await self._queue(row.id, "login notice", to, subject, body)
         except Exception as exc:  # mail must never break the login it reports
@@ -70,7 +68,7 @@ class Notifier:
                 at,
                 notices.mask_number(old_e164),
                 notices.mask_number(new_e164),
-                contact_of(self.config),
+                contact_of(self.site),
             )
             return await self._queue(holder_id, "phone change notice", to, subject, body)
         except Exception as exc:  # the change itself is done; only the mail is lost
@@ -78,7 +76,7 @@ class Notifier:
             return None
 
     def _recipient(self, holder: Holder | None) -> str | None:
-        return confirmed_address(holder) if self.config.mail_enabled else None
+        return confirmed_address(holder) if self.site.mail_enabled else None
 
     async def _queue(self, holder_id: int, what: str, to: str, subject: str, body: str) -> int:
         mail_id = await self.outbox.enqueue(to, subject, body)

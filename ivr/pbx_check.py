@@ -22,7 +22,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
-from callauth.ivr.config import Config
+from callauth.ivr.config import Address, Ami, Config
 from callauth.ivr.dialplan import AUTH_SCRIPT
 
 TIMEOUT = 5.0
@@ -47,19 +47,17 @@ class Finding:
 
 
 async def check(config: Config, limit: float = TIMEOUT) -> list[Finding]:
-    return [await check_fastagi(config, limit), *await check_ami(config, limit)]
+    return [await check_fastagi(config.telephony.agi, limit), *await check_ami(config.ami, limit)]
 
 
-async def check_fastagi(config: Config, limit: float = TIMEOUT) -> Finding:
-    url = f"agi://{config.agi}/{AUTH_SCRIPT}"
+async def check_fastagi(agi: Address, limit: float = TIMEOUT) -> Finding:
+    url = f"agi://{agi}/{AUTH_SCRIPT}"
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(config.agi.host, config.agi.port), limit
-        )
+        _, writer = await asyncio.wait_for(asyncio.open_connection(agi.host, agi.port), limit)
     except (OSError, TimeoutError) as exc:
         return Finding(Level.MISSING, f"FastAGI {url} does not answer from here: {_why(exc)}", (
             "start callauth with it (callauth.toml, or `callauth serve --agi HOST:PORT`):",
-            f'    agi = "{config.agi}"',
+            f'    agi = "{agi}"',
             "and point Asterisk at it (extensions.conf, [globals]):",
             f"    CALLAUTH_AGI = {url}",
         ))  # fmt: skip
@@ -72,10 +70,10 @@ async def check_fastagi(config: Config, limit: float = TIMEOUT) -> Finding:
 class _Probe(Manager):  # type: ignore[misc]
     """panoramisk's Manager for one look: no reconnecting, events noted by name."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, ami: Ami) -> None:
         super().__init__(
-            host=config.ami.host, port=config.ami.port, username=config.ami_user,
-            secret=config.ami_secret, events="system,call", ping_delay=3600,
+            host=ami.address.host, port=ami.address.port, username=ami.user,
+            secret=ami.secret, events="system,call", ping_delay=3600,
             loop=asyncio.get_running_loop(),
         )  # fmt: skip
         self.seen: set[str] = set()
@@ -85,26 +83,26 @@ class _Probe(Manager):  # type: ignore[misc]
         self._connected = False  # a check never reconnects (panoramisk would, forever)
 
 
-async def check_ami(config: Config, limit: float = TIMEOUT) -> list[Finding]:
-    probe = _Probe(config)
+async def check_ami(ami: Ami, limit: float = TIMEOUT) -> list[Finding]:
+    probe = _Probe(ami)
     loop = asyncio.get_running_loop()
     try:
         connected = await asyncio.wait_for(
-            loop.create_connection(AMIProtocol, config.ami.host, config.ami.port), limit
+            loop.create_connection(AMIProtocol, ami.address.host, ami.address.port), limit
         )
     except (OSError, TimeoutError) as exc:
-        return [Finding(Level.MISSING, f"AMI {config.ami} does not answer: {_why(exc)}", (
+        return [Finding(Level.MISSING, f"AMI {ami.address} does not answer: {_why(exc)}", (
             "manager.conf, [general]:",
-            "    enabled = yes", f"    bindaddr = {config.ami.host}", f"    port = {config.ami.port}",
+            "    enabled = yes", f"    bindaddr = {ami.address.host}", f"    port = {ami.address.port}",
         ))]  # fmt: skip
     try:
-        return await _session(probe, config, connected, limit)
+        return await _session(probe, ami, connected, limit)
     finally:
         probe.close()
 
 
 async def _session(
-    probe: _Probe, config: Config, connected: tuple[Any, Any], limit: float
+    probe: _Probe, ami: Ami, connected: tuple[Any, Any], limit: float
 ) -> list[Finding]:
     ready = asyncio.get_running_loop().create_future()
     ready.set_result(connected)
@@ -113,17 +111,17 @@ async def _session(
     try:
         response = await asyncio.wait_for(probe.authenticated_future, limit)
     except TimeoutError:
-        return [Finding(Level.MISSING, f"AMI {config.ami}: no answer to Login in {limit:g} s")]
+        return [Finding(Level.MISSING, f"AMI {ami.address}: no answer to Login in {limit:g} s")]
     banner = f"Asterisk Call Manager/{connected[1].version}"
     if not response.success:
         why = response.message or response.response
-        return [Finding(Level.MISSING, f"AMI login as {config.ami_user!r} refused ({why})",
-                        _user_lines(config, here))]  # fmt: skip
+        return [Finding(Level.MISSING, f"AMI login as {ami.user!r} refused ({why})",
+                        _user_lines(ami, here))]  # fmt: skip
     await asyncio.sleep(EVENT_WAIT)  # FullyBooted follows the Login response at once
     return [
-        Finding(Level.OK, f"AMI {config.ami}: logged in as {config.ami_user!r} ({banner})"),
+        Finding(Level.OK, f"AMI {ami.address}: logged in as {ami.user!r} ({banner})"),
         await _version(probe, limit),
-        _read_rights(probe, config, here),
+        _read_rights(probe, ami, here),
         await _write_rights(probe, limit),
     ]
 
@@ -137,11 +135,11 @@ async def _version(probe: _Probe, limit: float) -> Finding:
                    " asterisk -rx 'core show version'")  # fmt: skip
 
 
-def _read_rights(probe: _Probe, config: Config, here: str) -> Finding:
+def _read_rights(probe: _Probe, ami: Ami, here: str) -> Finding:
     if "FullyBooted" not in probe.seen:
         return Finding(Level.MISSING, "AMI read: no FullyBooted event after Login, so this"
                        " user lacks read = system (and probably call): callauth would"
-                       " never hear how calls end", _user_lines(config, here))  # fmt: skip
+                       " never hear how calls end", _user_lines(ami, here))  # fmt: skip
     return Finding(Level.OK, "AMI read: system (FullyBooted arrived); call (Newchannel,"
                    " Hangup) shows only with a call: the call log gets hang-up causes when"
                    " it is there")  # fmt: skip
@@ -159,10 +157,10 @@ async def _write_rights(probe: _Probe, limit: float) -> Finding:
                                                          "    write ="))  # fmt: skip
 
 
-def _user_lines(config: Config, here: str) -> tuple[str, ...]:
+def _user_lines(ami: Ami, here: str) -> tuple[str, ...]:
     return (
         "manager.conf:",
-        f"    [{config.ami_user}]",
+        f"    [{ami.user}]",
         "    secret = (the value of callauth's ami_secret / CALLAUTH_AMI_SECRET)",
         "    deny = 0.0.0.0/0.0.0.0",
         f"    permit = {here}/255.255.255.255",

@@ -52,7 +52,9 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
     dnid = env.get("agi_dnid", "")
     dialled_raw = dnid if dnid and dnid != "unknown" else env.get("agi_extension", "")
-    trusted, trust_reason = trust.assess(call.peer, env.get("agi_context", ""), env, config)
+    trusted, trust_reason = trust.assess(
+        call.peer, env.get("agi_context", ""), env, config.telephony
+    )
     return CallFacts(
         uniqueid=env.get("agi_uniqueid", ""),
         channel=env.get("agi_channel", ""),
@@ -73,7 +75,7 @@ class VerificationService:
         self.config = config
         self.phone_changes = PhoneChanges(store)
         #: Mails the holder about a verified login / a completed phone change (queued only).
-        self.notifier = Notifier(store, config)
+        self.notifier = Notifier(store, config.site)
         #: Login notices queued after the call's reply, so a call never waits on them.
         self._notices: set[asyncio.Task[int | None]] = set()
 
@@ -81,18 +83,18 @@ class VerificationService:
         """The number (and code) for a new challenge of a phone that was ``shown`` these
         (see ivr/number_pool.py). Runs inside the store's transaction: pure, no I/O."""
         choice = number_pool.allocate(
-            self.config.auth_numbers_e164,
+            self.config.telephony.auth_numbers_e164,
             shown,
             now=self.store.clock(),
-            cooldown=self.config.number_cooldown,
-            code_mode=self.config.code_mode,
+            cooldown=self.config.telephony.number_cooldown,
+            code_mode=self.config.telephony.code_mode,
         )
         return choice.auth_number, choice.code, choice.recoded
 
     @property
     def _history(self) -> int:
         # The allocation reads the phone's challenges of the cooldown (and the live ones).
-        return max(self.config.number_cooldown, self.config.challenge_ttl)
+        return max(self.config.telephony.number_cooldown, self.config.telephony.challenge_ttl)
 
     async def start_challenge(
         self, holder_id: int, phone_e164: str, session_ref: str, *, reissue: bool = False
@@ -103,17 +105,17 @@ class VerificationService:
         ``reissue_limit`` times (the holder logs in again)."""
         config = self.config
         return await self.store.create_challenge(
-            NewChallenge(holder_id, session_ref, phone_e164, config.challenge_ttl),
+            NewChallenge(holder_id, session_ref, phone_e164, config.telephony.challenge_ttl),
             self._choose,
             history=self._history,
-            max_live=config.max_live_challenges,
-            reissue_limit=config.reissue_limit if reissue else None,
+            max_live=config.telephony.max_live_challenges,
+            reissue_limit=config.telephony.reissue_limit if reissue else None,
         )
 
     async def start_phone_change(self, change: PhoneChange) -> tuple[PhoneChange, Challenge] | None:
         """The drafted change now waits for a call from its NEW number; None if not a draft."""
         return await self.phone_changes.await_call(
-            change.id, self._choose, self.config.challenge_ttl, self._history
+            change.id, self._choose, self.config.telephony.challenge_ttl, self._history
         )
 
     async def settle_phone_changes(self) -> None:
@@ -163,13 +165,13 @@ class VerificationService:
 
         def decide_on(rows: CallerRows | None) -> tuple[NewCall, int | None]:
             # Runs inside the store's unit of work (its database thread): pure, no I/O.
-            decision = decide(facts, _caller(rows), now, self.config.call_limit)
+            decision = decide(facts, _caller(rows), now, self.config.telephony.call_limit)
             verifying = decision.challenge_id if decision.outcome is Outcome.VERIFIED else None
             new_call = _new_call(facts, call.peer, context, now, decision)
             return new_call, verifying
 
         recorded = await self.store.decide_call(
-            facts.cli_e164, CHALLENGE_LOOKBACK, self.config.call_window, decide_on,
+            facts.cli_e164, CHALLENGE_LOOKBACK, self.config.telephony.call_window, decide_on,
             facts.dialled_e164,
         )  # fmt: skip
         return await self._settled(facts, recorded)
@@ -206,7 +208,7 @@ class VerificationService:
         )  # fmt: skip
         if verified is not None and verified.kind is ChallengeKind.PHONE_CHANGE:
             await self._apply_phone_change(verified.id)
-        elif verified is not None and recorded.mail_holder and self.config.mail_enabled:
+        elif verified is not None and recorded.mail_holder and self.config.site.mail_enabled:
             self._notify_login(verified.holder_id)
         logger.info(
             "call %s from %s (%s) to %s: %s (%s)",

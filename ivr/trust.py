@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from callauth.ivr.config import Config
+from callauth.ivr.config import Telephony
 
 #: The header line that carries the first argument of ``AGI(url,ARG1,...)``.
 SECRET_ARG = "agi_arg_1"
@@ -27,7 +27,7 @@ def secret_matches(sent: str | None, expected: str) -> bool:
     return hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
 
 
-def assess(peer: str, context: str, env: Mapping[str, str], config: Config) -> tuple[bool, str]:
+def assess(peer: str, context: str, env: Mapping[str, str], config: Telephony) -> tuple[bool, str]:
     """(trusted, reason): the reason is a call-log word, never the secret itself."""
     if peer not in config.allowed_peers:
         return False, "peer_not_allowed"

@@ -30,8 +30,8 @@ async def add_holder(store: Store, login_id: str = "demo", phone: str = HOLDER_P
 @contextlib.asynccontextmanager
 async def fastagi(store: Store, **settings: Any) -> AsyncIterator[FastAgiServer]:
     """A FastAGI server on a free loopback port, closed on exit."""
-    config = Config(agi=Address("127.0.0.1", 0), **settings)
-    server = await start_fastagi(VerificationService(store, config), config)
+    config = Config.from_keys(agi=Address("127.0.0.1", 0), **settings)
+    server = await start_fastagi(VerificationService(store, config), config.telephony)
     try:
         yield server
     finally:

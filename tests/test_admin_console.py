@@ -30,7 +30,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 async def make(tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any) -> Client:
-    config = Config(db=str(tmp_path / "c.db"), enforcement_date="2099-01-01")
+    config = Config.from_keys(db=str(tmp_path / "c.db"), enforcement_date="2099-01-01")
     client: Client = await aiohttp_client(create_app(config, clock=clock))
     store = client.app[STORE]
     await seed_holder(store, "yamada", "correct horse", "+819012345678")

@@ -297,7 +297,7 @@ async def test_hangup_by_dialplan_returns_the_ringing_call_with_its_result(store
 
 def test_config_refuses_an_unknown_hangup_by() -> None:
     with pytest.raises(ConfigError, match="hangup_by"):
-        Config(hangup_by="carrier")  # type: ignore[arg-type]
+        Config.from_keys(hangup_by="carrier")  # type: ignore[arg-type]
 
 
 #: The README's table (asterisk-conf/README.md, "What the carrier sees"): outcome ->

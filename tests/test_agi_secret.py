@@ -79,13 +79,13 @@ async def test_the_secret_does_not_make_an_internal_context_trusted(store: Store
 
 
 def test_the_secret_never_shows_in_the_config_repr() -> None:
-    assert SECRET not in repr(Config(agi_secret=SECRET))
+    assert SECRET not in repr(Config.from_keys(agi_secret=SECRET))
 
 
 @pytest.mark.parametrize("bad", ["short", "has,a comma-0123456789", "spaces in it 0123456789"])
 def test_a_secret_that_cannot_travel_as_an_agi_argument_is_refused(bad: str) -> None:
     with pytest.raises(ConfigError, match="agi_secret") as caught:
-        Config(agi_secret=bad)
+        Config.from_keys(agi_secret=bad)
     assert bad not in str(caught.value)
 
 

@@ -38,7 +38,7 @@ def ami_config(port: int, **changes: Any) -> Config:
         "ami_login_retry": 0.25,
         "auth_numbers": (DIALLED,),
     }
-    return Config(**(settings | changes))
+    return Config.from_keys(**(settings | changes))
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
@@ -63,7 +63,7 @@ async def scripted_ami(**kwargs: Any) -> AsyncIterator[ScriptedAmi]:
 
 @contextlib.asynccontextmanager
 async def ami_client(config: Config, store: Store | None = None, **kwargs: Any):
-    client = AmiClient(config, PbxState(), store, **kwargs)
+    client = AmiClient(config.ami, config.telephony.auth_numbers_e164, PbxState(), store, **kwargs)
     client.start()
     try:
         yield client
@@ -115,12 +115,12 @@ async def test_bad_credentials_are_an_error_and_retried_slowly(
             state = client.state
             await until(lambda: state.login_failures == 1, "the refusal")
             started = time.monotonic()
-            assert not state.connected and state.retry_in == config.ami_login_retry
+            assert not state.connected and state.retry_in == config.ami.login_retry
             assert state.last_error == "login refused: Authentication failed"
             await until(lambda: len(server.logins) == 3, "two more tries")
             elapsed = time.monotonic() - started
     # ami_login_retry between tries (not ami_retry_min, not panoramisk's fixed 2 s loop).
-    assert elapsed >= 2 * config.ami_login_retry - 0.05  # less the polling lag
+    assert elapsed >= 2 * config.ami.login_retry - 0.05  # less the polling lag
     assert state.logins == 0 and state.login_failures >= 2
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert errors and "refused (Authentication failed)" in errors[0].getMessage()
@@ -139,7 +139,7 @@ async def test_unreachable_asterisk_backs_off_and_stays_down() -> None:
         # Waits of 0.05, 0.1, 0.2 s came between them, and the wait stays capped.
         assert elapsed >= 0.05 + 0.1 + 0.2 - 0.05  # less the polling lag
         await until(lambda: state.retry_in is not None, "the next wait")
-        assert state.retry_in == config.ami_retry_max
+        assert state.retry_in == config.ami.retry_max
         assert not state.connected and "cannot connect" in state.last_error
 
 
@@ -173,7 +173,8 @@ async def test_a_failing_event_handler_does_not_drop_the_connection(
 
 async def test_stop_ends_reconnecting_for_good() -> None:
     async with scripted_ami() as server:
-        client = AmiClient(ami_config(server.port), PbxState())
+        config = ami_config(server.port)
+        client = AmiClient(config.ami, config.telephony.auth_numbers_e164, PbxState())
         client.start()
         await until(lambda: client.state.connected, "logged in")
         await client.stop()

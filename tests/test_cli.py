@@ -129,9 +129,10 @@ def test_serve_warns_when_the_number_pool_is_too_small(tmp_path: Path) -> None:
 
 
 def test_the_default_pool_draws_no_warning() -> None:
-    from callauth.ivr.config import Config
+    from callauth.ivr.config import Telephony
     from callauth.ivr.number_pool import CodeMode
     from callauth.serve import pool_warning
 
-    assert pool_warning(Config()) is None
-    assert pool_warning(Config(auth_numbers=("0120111222",), code_mode=CodeMode.NEVER)) is not None
+    assert pool_warning(Telephony()) is None
+    small = Telephony(auth_numbers=("0120111222",), code_mode=CodeMode.NEVER)
+    assert pool_warning(small) is not None

@@ -92,29 +92,32 @@ def test_fastagi_url_matches_callauths_listening_address_and_exposed_port() -> N
     config, _ = callauth_config()
     dialplan = bind_mounts("asterisk")["/etc/asterisk/extensions.conf"].name
     url = urlsplit(substitute("${CALLAUTH_AGI}", globals_of(dialplan)))
-    assert Address(url.hostname or "", url.port or 0) == config.agi
+    assert Address(url.hostname or "", url.port or 0) == config.telephony.agi
     assert url.path == "/auth"
     # Host networking: Asterisk's FastAGI connection comes from 127.0.0.1, which is allowed.
     assert {s.get("network_mode") for s in SERVICES.values()} == {"host"}
-    assert "127.0.0.1" in config.allowed_peers and config.trusted_contexts == ("auth-in",)
+    assert "127.0.0.1" in config.telephony.allowed_peers
+    assert config.telephony.trusted_contexts == ("auth-in",)
     exposed = {int(p) for k, v in dockerfile() if k == "EXPOSE" for p in v.split()}
-    assert {config.agi.port, config.http.port} <= exposed
+    assert {config.telephony.agi.port, config.web.http.port} <= exposed
 
 
 def test_ami_settings_match_manager_conf() -> None:
     config, _ = callauth_config()
     sections = read_sections(bind_mounts("asterisk")["/etc/asterisk/manager.conf"].name)
     general = sections_named(sections, "general")[0]
-    assert config.ami_enabled
-    assert Address(general.get("bindaddr") or "", int(general.get("port") or 0)) == config.ami
-    user = sections_named(sections, config.ami_user)
-    assert user, f"manager.conf has no user [{config.ami_user}]"
+    assert config.ami.enabled
+    assert (
+        Address(general.get("bindaddr") or "", int(general.get("port") or 0)) == config.ami.address
+    )
+    user = sections_named(sections, config.ami.user)
+    assert user, f"manager.conf has no user [{config.ami.user}]"
     # No usable secret ships: compose has none, manager.conf a placeholder serve refuses.
-    assert config.ami_secret == ADMIN_SET["CALLAUTH_AMI_SECRET"]
+    assert config.ami.secret == ADMIN_SET["CALLAUTH_AMI_SECRET"]
     shipped = user[0].get("secret") or ""
-    assert refusal(replace(config, ami_secret=shipped)) is not None
+    assert refusal(replace(config, ami=replace(config.ami, secret=shipped))) is not None
     assert refusal(config) is None
-    assert f"{config.ami.host}/255.255.255.255" in user[0].all("permit")
+    assert f"{config.ami.address.host}/255.255.255.255" in user[0].all("permit")
 
 
 def test_dockerfile_builds_callauth_and_runs_what_compose_runs() -> None:

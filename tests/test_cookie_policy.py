@@ -26,7 +26,7 @@ PROTO = "X-Forwarded-Proto"
 async def cookies_of_login_page(
     tmp_path: pathlib.Path, aiohttp_client: MakeClient, headers: dict[str, str], **settings: Any
 ) -> list[str]:
-    config = Config(db=str(tmp_path / "callauth.db"), **settings)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
     client = await aiohttp_client(create_app(config))
     response = await client.get("/login", headers=headers)
     assert response.status == 200
@@ -72,10 +72,10 @@ async def test_cookies_are_secure_unless_the_site_is_only_reachable_from_this_ho
 
 
 def test_the_default_is_auto_and_the_words_are_normalised() -> None:
-    assert Config().cookie_secure == "auto"
-    assert load(environ={"CALLAUTH_COOKIE_SECURE": "yes"}).cookie_secure == "true"
-    assert load("cookie_secure = false\n").cookie_secure == "false"
-    assert Config(cookie_secure=True).cookie_secure == "true"
+    assert Config().web.cookie_secure == "auto"
+    assert load(environ={"CALLAUTH_COOKIE_SECURE": "yes"}).web.cookie_secure == "true"
+    assert load("cookie_secure = false\n").web.cookie_secure == "false"
+    assert Config.from_keys(cookie_secure=True).web.cookie_secure == "true"
     with pytest.raises(ConfigError, match="cookie_secure"):
         load(environ={"CALLAUTH_COOKIE_SECURE": "sometimes"})
 
@@ -98,7 +98,9 @@ async def redirect_with_cookie(request: web.Request) -> web.Response:
 async def test_a_redirect_raised_with_a_cookie_is_marked_too(
     tmp_path: pathlib.Path, aiohttp_client: MakeClient
 ) -> None:
-    app = create_app(Config(db=str(tmp_path / "callauth.db"), http=Address("0.0.0.0", 8080)))
+    app = create_app(
+        Config.from_keys(db=str(tmp_path / "callauth.db"), http=Address("0.0.0.0", 8080))
+    )
     app.router.add_get("/redirect", redirect_with_cookie)
     client = await aiohttp_client(app)
     response = await client.get("/redirect", allow_redirects=False)

@@ -32,7 +32,7 @@ def preflight_headers(origin: str, method: str = "POST") -> dict[str, str]:
 async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    config = Config(db=str(tmp_path / "callauth.db"), api_allowed_origins=(INSURER,))
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), api_allowed_origins=(INSURER,))
     return await aiohttp_client(create_app(config))
 
 
@@ -102,7 +102,7 @@ async def test_same_origin_and_server_calls_need_no_cors(client: Client) -> None
 async def test_cross_origin_calls_keep_the_per_address_rate_limit(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(
+    config = Config.from_keys(
         db=str(tmp_path / "callauth.db"), api_rate_limit=2, api_allowed_origins=(INSURER,)
     )
     client = await aiohttp_client(create_app(config, clock=FakeClock()))
@@ -130,7 +130,7 @@ def test_origins_are_configured_as_browsers_send_them() -> None:
             "CALLAUTH_API_ALLOWED_ORIGINS": "https://Apply.Example.jp:443, http://127.0.0.1:8000"
         }
     )
-    assert config.api_allowed_origins == ("https://apply.example.jp", "http://127.0.0.1:8000")
+    assert config.web.api_allowed_origins == ("https://apply.example.jp", "http://127.0.0.1:8000")
 
 
 @pytest.mark.parametrize(
@@ -139,4 +139,4 @@ def test_origins_are_configured_as_browsers_send_them() -> None:
 )
 def test_an_origin_that_is_not_one_is_a_config_error(origin: str) -> None:
     with pytest.raises(ConfigError, match="api_allowed_origins"):
-        Config(api_allowed_origins=(origin,))
+        Config.from_keys(api_allowed_origins=(origin,))

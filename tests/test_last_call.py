@@ -35,7 +35,7 @@ def make_client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[..., Awaitable[Client]]:
     async def make(**settings: Any) -> Client:
-        config = Config(db=str(tmp_path / "callauth.db"), **settings)
+        config = Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
         client = await aiohttp_client(create_app(config, clock=clock))
         store = client.app[STORE]
         holder = await seed_holder(store, "yamada", "correct horse", "+819012345678")

@@ -13,7 +13,7 @@ LAYERS = ["db", "ivr", "web", "callauth"]  # lowest first
 #: Pure modules: the standard library and phonenumbers only.
 PURE = {
     "ivr/verification.py", "ivr/phone_policy.py", "ivr/presentation.py", "ivr/dialplan.py",
-    "ivr/notices.py", "ivr/number_pool.py", "ivr/ending.py",
+    "ivr/notices.py", "ivr/number_pool.py", "ivr/ending.py", "ivr/jst.py",
 }  # fmt: skip
 PURE_ALLOWED = {"ivr", "phonenumbers"}
 GENERIC = {"db", "ivr", "web"}  # only ever as callauth.db, callauth.ivr, callauth.web

@@ -31,7 +31,7 @@ def session_rows(db: pathlib.Path) -> int:
 async def app_client(
     aiohttp_client: MakeClient, db: pathlib.Path, clock: FakeClock, **settings: Any
 ) -> Client:
-    client = await aiohttp_client(create_app(Config(db=str(db), **settings), clock=clock))
+    client = await aiohttp_client(create_app(Config.from_keys(db=str(db), **settings), clock=clock))
     if await client.app[STORE].holder_by_login("yamada") is None:
         await seed_holder(client.app[STORE], "yamada", "correct horse")
     return client
@@ -119,4 +119,4 @@ async def test_a_configured_secret_key_signs_the_form(
 
 def test_a_short_secret_key_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="secret_key"):
-        Config(secret_key="short")
+        Config.from_keys(secret_key="short")

@@ -29,8 +29,8 @@ TO = "hanako.yamada@example.jp"
 
 
 def mailer_for(store: Store, relay: SmtpServer, **settings: object) -> Mailer:
-    config = Config(smtp=relay.address, **settings)  # type: ignore[arg-type]
-    return Mailer(Outbox(store), config, store.clock, transport_for(config))
+    config = Config.from_keys(smtp=relay.address, **settings)  # type: ignore[arg-type]
+    return Mailer(Outbox(store), config.site, store.clock, transport_for(config))
 
 
 async def test_a_queued_mail_arrives_at_the_relay_in_japanese(
@@ -138,10 +138,10 @@ async def test_mail_dir_writes_each_mail_as_an_eml_file(
     store: Store, tmp_path: pathlib.Path
 ) -> None:
     folder = tmp_path / "mail"
-    config = Config(mail_dir=str(folder), smtp=Address("127.0.0.1", 9))  # no relay there
+    config = Config.from_keys(mail_dir=str(folder), smtp=Address("127.0.0.1", 9))  # no relay there
     transport = transport_for(config)
     assert isinstance(transport, FolderTransport)
-    mailer = Mailer(Outbox(store), config, store.clock, transport)
+    mailer = Mailer(Outbox(store), config.site, store.clock, transport)
     await mailer.outbox.enqueue(TO, "ログインがありました", "本文です。")
     assert await mailer.send_due() == 1
     (written,) = list(folder.iterdir())
@@ -164,7 +164,7 @@ async def test_mail_dir_writes_each_mail_as_an_eml_file(
 def test_demo_writes_mails_to_a_folder_unless_a_relay_is_configured(
     settings: dict[str, object], folder: str
 ) -> None:
-    assert mail_folder(Config(**settings)) == folder  # type: ignore[arg-type]
+    assert mail_folder(Config.from_keys(**settings)) == folder  # type: ignore[arg-type]
 
 
 def test_mail_settings_come_from_the_environment_and_hide_the_password() -> None:
@@ -174,7 +174,7 @@ def test_mail_settings_come_from_the_environment_and_hide_the_password() -> None
         environ={"CALLAUTH_SMTP": "relay.example.jp:587", "CALLAUTH_SMTP_STARTTLS": "yes",
                  "CALLAUTH_SMTP_USER": "callauth", "CALLAUTH_SMTP_PASSWORD": "s3cret-pass"}
     )  # fmt: skip
-    assert config.smtp == Address("relay.example.jp", 587) and config.smtp_starttls
+    assert config.site.smtp == Address("relay.example.jp", 587) and config.site.smtp_starttls
     assert "s3cret-pass" not in repr(config)
     assert transport_for(config).describe() == "SMTP relay relay.example.jp:587, STARTTLS"
 

@@ -53,9 +53,12 @@ async def test_the_login_notice_arrives_with_the_masked_number_and_nothing_more_
     store: Store, relay: SmtpServer
 ) -> None:
     holder = await confirmed_holder(store)
-    config = Config(smtp=relay.address)
-    assert await Notifier(store, config).login_verified(holder, START) is not None
-    assert await Mailer(Outbox(store), config, store.clock, SmtpTransport(config)).send_due() == 1
+    config = Config.from_keys(smtp=relay.address)
+    assert await Notifier(store, config.site).login_verified(holder, START) is not None
+    assert (
+        await Mailer(Outbox(store), config.site, store.clock, SmtpTransport(config.site)).send_due()
+        == 1
+    )
     (arrived,) = relay.inbox.mails
     assert arrived.recipients == (ADDRESS,)
     assert arrived.message["Subject"] == "【みらい少額短期保険】ログインがありました"
@@ -68,7 +71,7 @@ async def test_the_login_notice_arrives_with_the_masked_number_and_nothing_more_
 
 async def test_no_mail_goes_to_an_address_that_was_never_confirmed(store: Store) -> None:
     holder = await seed_holder(store)  # has an email, never proven by a code
-    notifier = Notifier(store, Config())
+    notifier = Notifier(store, Config().site)
     assert await notifier.login_verified(holder.id, START) is None
     assert await notifier.phone_changed(holder.id, "+819012345678", "+818098765432", START) is None
     assert await Outbox(store).due(10) == []
@@ -76,7 +79,12 @@ async def test_no_mail_goes_to_an_address_that_was_never_confirmed(store: Store)
 
 async def test_with_mail_off_no_notice_is_queued(store: Store) -> None:
     holder = await confirmed_holder(store)
-    assert await Notifier(store, Config(mail_enabled=False)).login_verified(holder, START) is None
+    assert (
+        await Notifier(store, Config.from_keys(mail_enabled=False).site).login_verified(
+            holder, START
+        )
+        is None
+    )
     assert await Outbox(store).due(10) == []
 
 
@@ -86,7 +94,7 @@ async def test_a_notifier_that_fails_logs_it_and_never_raises(
     store = await Store.open(db_path)
     holder = await confirmed_holder(store)
     await store.close()  # the database is gone: queuing fails
-    notifier = Notifier(store, Config())
+    notifier = Notifier(store, Config().site)
     with caplog.at_level(logging.ERROR, "callauth.ivr.notify"):
         assert await notifier.login_verified(holder, START) is None
         assert await notifier.phone_changed(holder.id, None, "+818098765432", START) is None
@@ -100,7 +108,7 @@ async def client(
     relay: SmtpServer,
     aiohttp_client: Callable[..., Awaitable[Client]],
 ) -> Client:
-    config = Config(db=str(tmp_path / "callauth.db"), smtp=relay.address)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), smtp=relay.address)
     client = await aiohttp_client(create_app(config, clock=clock))
     holder, *_ = await seed_with_contracts(client)
     assert await EmailConfirmations(client.app[STORE]).mark_confirmed(holder.id, "test")
@@ -111,8 +119,8 @@ async def test_a_phone_change_is_mailed_and_a_dead_relay_never_holds_up_the_call
     client: Client, clock: FakeClock, relay: SmtpServer
 ) -> None:
     await relay.stop()  # the relay is down for the whole change
-    config = Config(smtp=relay.address)
-    sender = Mailer(client.app[OUTBOX], config, clock, SmtpTransport(config))
+    config = Config.from_keys(smtp=relay.address)
+    sender = Mailer(client.app[OUTBOX], config.site, clock, SmtpTransport(config.site))
     task = asyncio.create_task(sender.run(poll_seconds=0.05))
     try:
         await verified_login(client, "yamada", "09012345678")

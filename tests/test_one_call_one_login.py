@@ -96,11 +96,13 @@ class Site:
 
 
 async def open_site(tmp_path: pathlib.Path, clock: FakeClock, **settings: Any) -> Site:
-    config = Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0), **settings)
+    config = Config.from_keys(
+        db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0), **settings
+    )
     server = TestServer(create_app(config, clock=clock))
     await server.start_server()
     await seed_holder(server.app[STORE], "yamada", PASSWORD, "+819012345678")
-    fastagi = await start_fastagi(server.app[SERVICE], config)
+    fastagi = await start_fastagi(server.app[SERVICE], config.telephony)
     return Site(server, fastagi, clock, [])
 
 
@@ -314,7 +316,7 @@ async def test_a_call_that_completes_a_login_sends_the_holder_a_login_mail(
     store = site.server.app[STORE]
     await EmailConfirmations(store).mark_confirmed(1, "test")  # yamada's address is proven
     config = site.server.app[CONFIG]
-    mailer = Mailer(Outbox(store), config, store.clock, transport_for(config))
+    mailer = Mailer(Outbox(store), config.site, store.clock, transport_for(config))
     sending = asyncio.create_task(mailer.run())
     try:
         attacker = site.browser()

@@ -52,7 +52,7 @@ async def ami() -> AsyncIterator[ScriptedAmi]:
 
 
 def config_for(ami: ScriptedAmi, agi: Address, secret: str = SECRET) -> Config:
-    return Config(ami=Address("127.0.0.1", ami.port), ami_secret=secret, agi=agi)
+    return Config.from_keys(ami=Address("127.0.0.1", ami.port), ami_secret=secret, agi=agi)
 
 
 async def closed_port() -> Address:
@@ -115,7 +115,7 @@ async def test_a_user_without_system_read_and_with_write_classes_is_told(ami) ->
 
 async def test_ami_not_listening_prints_the_general_section() -> None:
     port = await closed_port()
-    config = Config(ami=port, agi=port)
+    config = Config.from_keys(ami=port, agi=port)
     findings = await check(config)
     assert findings[1].level is Level.MISSING and "does not answer" in findings[1].what
     assert f"    port = {port.port}" in findings[1].fix

@@ -14,7 +14,7 @@ from tests.asterisk_conf import read_sections, sections_named
 
 
 def shipped_ami_secret() -> str:
-    user = sections_named(read_sections("manager.conf"), Config().ami_user)[0]
+    user = sections_named(read_sections("manager.conf"), Config().ami.user)[0]
     return user.get("secret") or ""
 
 
@@ -40,9 +40,9 @@ def test_serve_refuses_the_sample_ami_secret_in_one_line(tmp_path: Path, secret:
 
 def test_the_placeholder_shipped_in_manager_conf_is_refused() -> None:
     secret = shipped_ami_secret()
-    assert refusal(Config(ami_enabled=True, ami_secret=secret)) is not None
+    assert refusal(Config.from_keys(ami_enabled=True, ami_secret=secret)) is not None
 
 
 def test_a_real_secret_or_ami_off_is_accepted() -> None:
-    assert refusal(Config(ami_enabled=True, ami_secret="Zq3x-a-long-random-one")) is None
-    assert refusal(Config(ami_enabled=False, ami_secret="CHANGE-ME")) is None
+    assert refusal(Config.from_keys(ami_enabled=True, ami_secret="Zq3x-a-long-random-one")) is None
+    assert refusal(Config.from_keys(ami_enabled=False, ami_secret="CHANGE-ME")) is None

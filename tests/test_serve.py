@@ -38,7 +38,7 @@ async def until_healthz(client: Client, status: str) -> dict[str, Any]:
 
 
 def serve_config(tmp_path: Path, **settings: Any) -> Config:
-    return Config(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0),
+    return Config.from_keys(db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0),
                   admin=Address("127.0.0.1", 0), **settings)  # fmt: skip
 
 

@@ -26,7 +26,7 @@ async def test_demo_names_the_folder_it_writes_mails_to_and_writes_them(
     aiohttp_client: Callable[..., Awaitable[Client]],
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    config = Config(db=str(tmp_path / "callauth.db"), agi=NO_AGI, demo=True)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), agi=NO_AGI, demo=True)
     client = await aiohttp_client(build_app(config))
     assert f"Mail: written to {tmp_path / 'demo-mail'}/" in capsys.readouterr().out
     demo = await client.app[STORE].holder_by_login("demo")
@@ -48,7 +48,7 @@ async def test_a_served_site_sends_queued_mail_to_the_configured_relay(
     relay = SmtpServer()
     await relay.start()
     try:
-        config = Config(db=str(tmp_path / "callauth.db"), agi=NO_AGI, smtp=relay.address)
+        config = Config.from_keys(db=str(tmp_path / "callauth.db"), agi=NO_AGI, smtp=relay.address)
         client = await aiohttp_client(build_app(config))
         assert f"Mail: SMTP relay {relay.address}" in capsys.readouterr().out
         await client.app[OUTBOX].enqueue("taro@example.jp", "件名", "本文")
@@ -63,6 +63,6 @@ async def test_with_mail_off_the_sender_does_not_run(
     capsys: pytest.CaptureFixture[str],
     aiohttp_client: Callable[..., Awaitable[Client]],
 ) -> None:
-    config = Config(db=str(tmp_path / "callauth.db"), agi=NO_AGI, mail_enabled=False)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), agi=NO_AGI, mail_enabled=False)
     await aiohttp_client(build_app(config))
     assert "Mail: off" in capsys.readouterr().out

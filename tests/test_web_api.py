@@ -119,7 +119,7 @@ async def test_one_address_is_rate_limited_then_served_again(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
     clock = FakeClock()
-    config = Config(db=str(tmp_path / "callauth.db"), api_rate_limit=3)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), api_rate_limit=3)
     client = await aiohttp_client(create_app(config, clock=clock))
     for _ in range(3):
         response = await client.post("/api/phone/validate", json={"number": "09012345678"})

@@ -28,7 +28,7 @@ async def client(
     relay: SmtpServer,
     aiohttp_client: Callable[..., Awaitable[Client]],
 ) -> Client:
-    config = Config(
+    config = Config.from_keys(
         db=str(tmp_path / "callauth.db"), smtp=relay.address, site_url=SITE, session_max_age=3600
     )
     client = await aiohttp_client(create_app(config, clock=clock))
@@ -57,9 +57,11 @@ async def send_code(client: Client, email: str = "hanako@example.jp") -> str:
 
 async def mailed_code(client: Client, relay: SmtpServer) -> tuple[str, str]:
     """Let the sender run once; (code, link) from the newest mail at the relay."""
-    config = Config(smtp=relay.address)
+    config = Config.from_keys(smtp=relay.address)
     store = client.app[STORE]
-    await Mailer(client.app[OUTBOX], config, store.clock, SmtpTransport(config)).send_due()
+    await Mailer(
+        client.app[OUTBOX], config.site, store.clock, SmtpTransport(config.site)
+    ).send_due()
     body = relay.inbox.mails[-1].body
     code = re.search(r"確認コード：(\d{6})", body)
     link = re.search(rf"{re.escape(SITE)}(/mypage/email/verify\?code=\d{{6}})", body)
@@ -184,8 +186,8 @@ async def test_codes_sent_per_hour_are_limited(client: Client, relay: SmtpServer
         "/mypage/email/confirm", data={"email": "hanako@example.jp", "csrf_token": csrf_of(confirm)}
     )
     assert "送信回数が上限に達しました" in await response.text()
-    await Mailer(client.app[OUTBOX], Config(smtp=relay.address), client.app[STORE].clock,
-                 SmtpTransport(Config(smtp=relay.address))).send_due()  # fmt: skip
+    await Mailer(client.app[OUTBOX], Config.from_keys(smtp=relay.address).site, client.app[STORE].clock,
+                 SmtpTransport(Config.from_keys(smtp=relay.address).site)).send_due()  # fmt: skip
     assert len(relay.inbox.mails) == 5
 
 
@@ -226,7 +228,7 @@ async def test_a_tampered_confirmation_is_checked_again(client: Client) -> None:
 async def test_with_mail_off_no_address_can_be_registered(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "off.db"), mail_enabled=False)
+    config = Config.from_keys(db=str(tmp_path / "off.db"), mail_enabled=False)
     client = await aiohttp_client(create_app(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", "09012345678")

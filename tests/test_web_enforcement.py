@@ -36,7 +36,9 @@ def make(enforcement_date: str) -> Callable[..., Awaitable[Client]]:
         clock: FakeClock,
         aiohttp_client: Callable[..., Awaitable[Client]],
     ) -> Client:
-        config = Config(db=str(tmp_path / "callauth.db"), enforcement_date=enforcement_date)
+        config = Config.from_keys(
+            db=str(tmp_path / "callauth.db"), enforcement_date=enforcement_date
+        )
         return await aiohttp_client(create_app(config, clock=clock))
 
     return fixture

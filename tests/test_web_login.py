@@ -23,7 +23,7 @@ Client = TestClient[Any, Any]
 async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    config = Config(db=str(tmp_path / "callauth.db"), login_limit=3, login_window=900)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), login_limit=3, login_window=900)
     client = await aiohttp_client(create_app(config, clock=clock))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     return client
@@ -142,7 +142,9 @@ async def test_one_address_guessing_many_login_ids_is_throttled(client: Client) 
 async def test_secure_cookie_when_configured(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600)
+    config = Config.from_keys(
+        db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600
+    )
     client = await aiohttp_client(create_app(config))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     page = await client.get("/login")

@@ -34,7 +34,7 @@ RIGHT = "correct horse"
 def config_for(tmp_path: pathlib.Path, **settings: Any) -> Config:
     # A deep queue: these tests are about the throttle; the pool has its own test below.
     settings.setdefault("password_queue", 256)
-    return Config(db=str(tmp_path / "callauth.db"), **settings)
+    return Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
 
 
 async def make(

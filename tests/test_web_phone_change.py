@@ -28,7 +28,7 @@ from tests.web_support import csrf_of
 async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    config = Config(db=str(tmp_path / "callauth.db"), call_centre_phone="0120-000-999")
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), call_centre_phone="0120-000-999")
     return await aiohttp_client(create_app(config, clock=clock))
 
 

@@ -37,7 +37,7 @@ OLD, NEW = "09012345678", "08098765432"
 async def app_client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[[], Awaitable[Client]]:
-    config = Config(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
     app = create_app(config, clock=clock)
     first: list[Client] = []
 
@@ -253,7 +253,7 @@ async def _next_message(stream: Any) -> dict[str, Any]:
 async def test_a_change_whose_page_shows_a_code_completes_only_with_that_code(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    config = Config(db=str(tmp_path / "callauth.db"), code_mode=CodeMode.ALWAYS)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), code_mode=CodeMode.ALWAYS)
     client = await aiohttp_client(create_app(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", OLD)

@@ -58,10 +58,10 @@ async def site(
 ) -> AsyncIterator[Site]:
     db = tmp_path / "data" / "callauth.db"
     db.parent.mkdir()
-    config = Config(db=str(db), agi=Address("127.0.0.1", 0))
+    config = Config.from_keys(db=str(db), agi=Address("127.0.0.1", 0))
     client = await aiohttp_client(create_app(config, clock=FakeClock()))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
-    fastagi = await start_fastagi(client.app[SERVICE], config)
+    fastagi = await start_fastagi(client.app[SERVICE], config.telephony)
     try:
         yield Site(client, await aiohttp_client(create_admin_app(client.app)), fastagi, db)
     finally:

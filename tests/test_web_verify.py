@@ -32,7 +32,7 @@ Client = TestClient[Any, Any]
 async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    config = Config(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
+    config = Config.from_keys(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
     client = await aiohttp_client(create_app(config, clock=clock))
     await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
@@ -100,7 +100,7 @@ async def test_verified_call_lets_the_browser_into_mypage_once(client: Client) -
 
 async def test_call_to_another_number_does_not_verify(client: Client) -> None:
     auth_number = (await status_of(client))["auth_number"]
-    other = next(n for n in Config().auth_numbers if n != auth_number)
+    other = next(n for n in Config().telephony.auth_numbers if n != auth_number)
     assert await call(client, other) == "not_matched"
     assert (await status_of(client))["state"] == "pending"
 

@@ -29,7 +29,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from callauth.db import server_secrets
 from callauth.db.operators import Operators, OperatorSession, Role
 from callauth.db.throttles import ThrottlePolicy, Throttles
-from callauth.ivr.config import JST
+from callauth.ivr.jst import JST
 from callauth.web.flow import client_address
 from callauth.web.keys import CONFIG, STORE
 from callauth.web.responses import no_store
@@ -53,7 +53,7 @@ def operators(request: web.Request) -> Operators:
 
 
 def throttles(request: web.Request) -> Throttles:
-    config = request.app[CONFIG]
+    config = request.app[CONFIG].web
     policy = ThrottlePolicy(config.login_limit, config.login_window, config.login_id_lock)
     return Throttles(request.app[STORE], policy)
 
@@ -145,7 +145,7 @@ def requires(
 
 
 async def _signer(request: web.Request) -> URLSafeTimedSerializer:
-    secret = request.app[CONFIG].secret_key or await server_secrets.get_or_create(
+    secret = request.app[CONFIG].web.secret_key or await server_secrets.get_or_create(
         request.app[STORE], "operator_login_csrf", secrets.token_urlsafe(32)
     )
     return URLSafeTimedSerializer(secret, salt="callauth.operator-login")

@@ -65,14 +65,15 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
     app = web.Application(middlewares=[secure_cookie_middleware, error_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock
-    app[API_LIMIT] = RateLimit(config.api_rate_limit, 60, clock)
+    app[API_LIMIT] = RateLimit(config.web.api_rate_limit, 60, clock)
     app[METRICS] = Metrics()
     app[PBX] = PbxState()
     app[METRICS].registry.register(PbxCollector(app[PBX]))
     app[SSE_TASKS] = set()
     # Order matters: errors outermost, then sessions, then CSRF (which reads the session).
     aiohttp_session.setup(
-        app, StoreStorage(max_age=config.session_max_age, secure=config.cookie_secure == "true")
+        app,
+        StoreStorage(max_age=config.web.session_max_age, secure=config.web.cookie_secure == "true"),
     )
     app.middlewares.append(csrf_middleware)
     env = aiohttp_jinja2.setup(
@@ -82,11 +83,11 @@ def create_app(config: Config, *, clock: Clock = system_clock) -> web.Applicatio
         context_processors=[csrf_context],  # every page's forms get csrf_token
     )
     env.globals["brand"] = BRAND
-    env.globals["enforcement"] = Enforcement(config, clock)
+    env.globals["enforcement"] = Enforcement(config.site, clock)
     env.globals["call_centre"] = {
-        "name": config.call_centre_name,
-        "phone": config.call_centre_phone,
-        "hours": config.call_centre_hours,
+        "name": config.site.call_centre_name,
+        "phone": config.site.call_centre_phone,
+        "hours": config.site.call_centre_hours,
     }
     setup_routes(app)
     app.cleanup_ctx.append(store_ctx)

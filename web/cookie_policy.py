@@ -15,7 +15,7 @@ import ipaddress
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from callauth.ivr.config import Config
+from callauth.ivr.config import Web
 from callauth.web.keys import CONFIG
 
 
@@ -28,7 +28,7 @@ def bound_to_loopback(host: str) -> bool:
         return False
 
 
-def wants_secure(request: web.Request, config: Config) -> bool:
+def wants_secure(request: web.Request, config: Web) -> bool:
     if config.cookie_secure != "auto":
         return config.cookie_secure == "true"
     if request.secure or not bound_to_loopback(config.http.host):
@@ -51,6 +51,6 @@ async def secure_cookie_middleware(request: web.Request, handler: Handler) -> we
 
 
 def _mark(request: web.Request, response: web.StreamResponse) -> None:
-    if response.cookies and wants_secure(request, request.config_dict[CONFIG]):
+    if response.cookies and wants_secure(request, request.config_dict[CONFIG].web):
         for morsel in response.cookies.values():
             morsel["secure"] = True

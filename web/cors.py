@@ -33,7 +33,7 @@ EXPOSE = "Retry-After"
 def allowed_origin(request: web.Request) -> str | None:
     """The request's ``Origin`` when it is one of the configured ones, else None."""
     origin = request.headers.get("Origin")
-    if origin and origin in request.app[CONFIG].api_allowed_origins:
+    if origin and origin in request.app[CONFIG].web.api_allowed_origins:
         return origin
     return None
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from callauth.db.store import Clock
-from callauth.ivr.config import Config
+from callauth.ivr.config import Site
 
 
 class Enforcement:
-    def __init__(self, config: Config, clock: Clock) -> None:
-        self._config = config
+    def __init__(self, site: Site, clock: Clock) -> None:
+        self._site = site
         self._clock = clock
-        self.starts_on = config.enforcement_date  # ISO date, for the japanese_date filter
+        self.starts_on = site.enforcement_date  # ISO date, for the japanese_date filter
 
     def pending(self) -> bool:
         """Before the date: password-only login still works, and every page says so."""
-        return not self._config.phone_required(self._clock())
+        return not self._site.phone_required(self._clock())

@@ -27,12 +27,14 @@ def client_address(request: web.Request) -> str:
 def has_usable_phone(request: web.Request, holder: Holder) -> bool:
     if not holder.phone_e164:
         return False
-    return phone_policy.check(holder.phone_e164, request.app[CONFIG].allowed_kinds).registrable
+    return phone_policy.check(
+        holder.phone_e164, request.app[CONFIG].telephony.allowed_kinds
+    ).registrable
 
 
 def phone_required(request: web.Request) -> bool:
     """Whether today (JST) is on or after the enforcement date."""
-    return request.app[CONFIG].phone_required(request.app[CLOCK]())
+    return request.app[CONFIG].site.phone_required(request.app[CLOCK]())
 
 
 def session_ref(session: Session) -> str:

@@ -27,7 +27,7 @@ SECRET_NAME = "login_form_csrf"
 
 async def login_guards_ctx(app: web.Application) -> AsyncIterator[None]:
     """Needs the store (runs after ``store_ctx``)."""
-    config, store = app[CONFIG], app[STORE]
+    config, store = app[CONFIG].web, app[STORE]
     policy = ThrottlePolicy(config.login_limit, config.login_window, config.login_id_lock)
     app[THROTTLE] = Throttles(store, policy)
     secret = config.secret_key or await server_secrets.get_or_create(

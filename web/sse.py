@@ -75,7 +75,7 @@ async def _stream(
 ) -> None:
     store = request.app[STORE]
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + request.app[CONFIG].challenge_ttl + OVERTIME
+    deadline = loop.time() + request.app[CONFIG].telephony.challenge_ttl + OVERTIME
     await response.write(b"retry: 2000\n\n")
     sent: _Sent | None = None
     while loop.time() < deadline:

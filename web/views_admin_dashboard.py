@@ -15,7 +15,7 @@ from aiohttp import web
 
 from callauth.db.dashboard import CallCounts, Dashboard
 from callauth.db.operators import OperatorSession, Role
-from callauth.ivr.config import JST
+from callauth.ivr.jst import JST
 from callauth.web import admin_session as adm
 from callauth.web.filters import masked_phone
 from callauth.web.flow import client_address
@@ -72,12 +72,12 @@ async def dashboard(request: web.Request, session: OperatorSession) -> web.Respo
 @adm.requires(Role.VIEWER)
 async def coverage(request: web.Request, session: OperatorSession) -> web.Response:
     config = request.app[CONFIG]
-    found = await request.app[COVERAGE].get(request.app[STORE], config.allowed_kinds)
+    found = await request.app[COVERAGE].get(request.app[STORE], config.telephony.allowed_kinds)
     chart = {"labels": ["利用できる番号", "未登録", "利用できない番号"],
              "data": [found.usable, found.none, found.unusable]}  # fmt: skip
     context = {"coverage": found, "chart": chart, "kinds": KINDS,
-               "enforcement_date": config.enforcement_date,
-               "enforced": config.phone_required(request.app[STORE].clock())}  # fmt: skip
+               "enforcement_date": config.site.enforcement_date,
+               "enforced": config.site.phone_required(request.app[STORE].clock())}  # fmt: skip
     return adm.render(request, "admin_coverage.html", session, context)
 
 
@@ -86,7 +86,7 @@ async def coverage_csv(request: web.Request, session: OperatorSession) -> web.Re
     """Holders to contact: no number, or one that cannot verify (UTF-8 with a BOM, so that
     Excel opens the Japanese as such)."""
     store, config = request.app[STORE], request.app[CONFIG]
-    found = await request.app[COVERAGE].get(store, config.allowed_kinds)
+    found = await request.app[COVERAGE].get(store, config.telephony.allowed_kinds)
     rows = await Dashboard(store).holders_with(set(found.unusable_numbers), without=True)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -49,4 +49,4 @@ async def validate_phone(request: web.Request) -> web.Response:
             "電話番号（number）を文字列で指定してください。",
             'The field "number" is missing or is not a string.',
         )
-    return json_response(answer(number, request.app[CONFIG].allowed_kinds))
+    return json_response(answer(number, request.app[CONFIG].telephony.allowed_kinds))

@@ -184,7 +184,7 @@ async def _without_usable_phone(request: web.Request, holder: Holder, address: s
     request.app[METRICS].logins.labels("no_phone").inc()
     reason = None
     if holder.phone_e164:  # registered, but of a kind that cannot verify (050, 0120, ...)
-        reason = phone_policy.check(holder.phone_e164, request.app[CONFIG].allowed_kinds)
+        reason = phone_policy.check(holder.phone_e164, request.app[CONFIG].telephony.allowed_kinds)
     context = {"reason": reason, "phone": holder.phone_e164}
     return aiohttp_jinja2.render_template("phone_required.html", request, context)
 

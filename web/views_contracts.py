@@ -16,7 +16,7 @@ from aiohttp import web
 from callauth.db.models import Contract, Holder
 from callauth.db.phone_changes import ChangeState, NewPhoneChange
 from callauth.ivr import phone_policy
-from callauth.ivr.config import JST
+from callauth.ivr.jst import JST
 from callauth.web.flow import client_address, has_usable_phone, require_holder, session_ref
 from callauth.web.keys import CLOCK, CONFIG, SERVICE, STORE
 from callauth.web.responses import no_store
@@ -125,7 +125,7 @@ def _validate(
     request: web.Request, holder: Holder, values: dict[str, str]
 ) -> tuple[dict[str, str], str | None]:
     errors = {}
-    check = phone_policy.check(values["phone"], request.app[CONFIG].allowed_kinds)
+    check = phone_policy.check(values["phone"], request.app[CONFIG].telephony.allowed_kinds)
     if not check.registrable:
         errors["phone"] = check.message
     elif check.e164 == holder.phone_e164:

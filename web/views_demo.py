@@ -59,7 +59,7 @@ async def apply_submit(request: web.Request) -> web.Response:
     form = await request.post()
     values = {name: str(form.get(name, ""))[: MAX_NAME + 1] for name in _FIELDS}
     same = form.get("same_person") == "1"
-    errors, checked = _errors(values, same, request.app[CONFIG].allowed_kinds)
+    errors, checked = _errors(values, same, request.app[CONFIG].telephony.allowed_kinds)
     if errors:
         return await _render(
             request, "demo_apply.html", status=422, values=values, same=same, errors=errors

@@ -75,7 +75,7 @@ async def _render(request: web.Request, template: str, **context: Any) -> web.Re
 async def _form(
     request: web.Request, holder: Holder, email: str = "", error: str | None = None
 ) -> web.Response:
-    mail_on = request.app[CONFIG].mail_enabled
+    mail_on = request.app[CONFIG].site.mail_enabled
     pending = await request.app[EMAILS].pending_of(holder.id) if mail_on else None
     return await _render(
         request, "email_form.html", holder=holder, email=email, pending=pending,
@@ -95,9 +95,9 @@ async def email_submit(request: web.Request) -> web.Response:
     email = _clean(str(form.get("email", "")))[: MAX_EMAIL + 1]
     again = _clean(str(form.get("email_confirm", "")))[: MAX_EMAIL + 1]
     error = _error_of(email, again)
-    if error or not request.app[CONFIG].mail_enabled:
+    if error or not request.app[CONFIG].site.mail_enabled:
         return await _form(request, holder, email, error)
-    sender = email_utils.parseaddr(request.app[CONFIG].mail_from)[1]
+    sender = email_utils.parseaddr(request.app[CONFIG].site.mail_from)[1]
     return await _render(
         request, "email_confirm.html", holder=holder, email=email, from_address=sender
     )
@@ -109,7 +109,7 @@ async def email_confirm(request: web.Request) -> web.Response:
     session, holder = await require_holder(request)
     email = _clean(str((await request.post()).get("email", "")))[: MAX_EMAIL + 1]
     error = _error_of(email, email)
-    if error or not request.app[CONFIG].mail_enabled:
+    if error or not request.app[CONFIG].site.mail_enabled:
         return await _form(request, holder, email, error)
     pending = await request.app[EMAILS].send_code(holder.id, email, _origin(request, session))
     if pending is None:

@@ -92,7 +92,7 @@ async def _render_confirm(
         "change": change,
         "contract": await find_contract(request, holder, change.contract_id),
         "party_label": PARTY_LABELS[change.party],
-        "underwriters": request.app[CONFIG].underwriting,
+        "underwriters": request.app[CONFIG].site.underwriting,
         "error": error,
     }
     return no_store(aiohttp_jinja2.render_template("change_confirm.html", request, context))
@@ -122,7 +122,7 @@ async def call_page(request: web.Request) -> web.Response:
         "holder": holder,
         "change": change,
         "status": status,
-        "call_mode": request.app[CONFIG].call_mode,
+        "call_mode": request.app[CONFIG].telephony.call_mode,
     }
     return no_store(aiohttp_jinja2.render_template("change_call.html", request, context))
 

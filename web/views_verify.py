@@ -37,7 +37,7 @@ async def verify_page(request: web.Request) -> web.Response:
     context = {
         "status": status,
         "phone_tail": phone_policy.last_digits(challenge.phone_e164),
-        "call_mode": config.call_mode,
+        "call_mode": config.telephony.call_mode,
     }
     return no_store(aiohttp_jinja2.render_template("verify.html", request, context))
 
