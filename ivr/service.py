@@ -16,7 +16,7 @@ from callauth.db.models import Challenge, ChallengeKind, NewCall
 from callauth.db.phone_changes import PhoneChange, PhoneChanges
 from callauth.db.store import CallerRows, RecordedCall, Store
 from callauth.ivr import number_pool, phone_policy, presentation, trust
-from callauth.ivr.config import Config
+from callauth.ivr.config import Config, Telephony
 from callauth.ivr.dialplan import Outcome
 from callauth.ivr.notify import Notifier
 from callauth.ivr.verification import (
@@ -44,7 +44,7 @@ class AgiCall:
     peer: str  # FastAGI peer IP address
 
 
-def call_facts(call: AgiCall, config: Config) -> CallFacts:
+def call_facts(call: AgiCall, telephony: Telephony) -> CallFacts:
     env = call.env
     cli_raw = env.get("agi_callerid", "")
     pres, pres_reason = presentation.classify(
@@ -52,9 +52,7 @@ def call_facts(call: AgiCall, config: Config) -> CallFacts:
     )
     dnid = env.get("agi_dnid", "")
     dialled_raw = dnid if dnid and dnid != "unknown" else env.get("agi_extension", "")
-    trusted, trust_reason = trust.assess(
-        call.peer, env.get("agi_context", ""), env, config.telephony
-    )
+    trusted, trust_reason = trust.assess(call.peer, env.get("agi_context", ""), env, telephony)
     return CallFacts(
         uniqueid=env.get("agi_uniqueid", ""),
         channel=env.get("agi_channel", ""),
@@ -159,7 +157,7 @@ class VerificationService:
         """Decide one call, log it, and move the challenge it verifies.
 
         ``asks_code`` on the result: the caller must key the code (:meth:`key_code`)."""
-        facts = call_facts(call, self.config)
+        facts = call_facts(call, self.config.telephony)
         now = self.store.clock()
         context = call.env.get("agi_context", "")
 
@@ -179,7 +177,7 @@ class VerificationService:
     async def key_code(self, call: AgiCall, logged: Decision, keyed: str) -> Decision:
         """The caller keyed ``keyed`` during the call ``logged`` (which asked for a code):
         only the challenge with that code verifies; a wrong code counts on the call."""
-        facts = call_facts(call, self.config)
+        facts = call_facts(call, self.config.telephony)
         assert facts.cli_e164 is not None and facts.dialled_e164 is not None
         assert logged.call_id is not None
         now = self.store.clock()

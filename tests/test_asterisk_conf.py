@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from callauth.ivr.config import Config, ConfigError
+from callauth.ivr.config import Address, Ami, Config, ConfigError, Telephony
 from callauth.ivr.dialplan import AUTH_SCRIPT, FASTAGI_PORT, RESULT_VARIABLE, Outcome
 from tests.asterisk_conf import (
     CONF,
@@ -24,8 +24,8 @@ from tests.asterisk_conf import (
 )
 
 DIALPLANS = ("extensions.conf", "extensions-announce.conf")
-CONFIG = Config()
-TRUSTED = CONFIG.telephony.trusted_contexts[0]
+TELEPHONY, AMI = Telephony(), Ami()  # the defaults the shipped files must match
+TRUSTED = TELEPHONY.trusted_contexts[0]
 INTERNAL = "internal"
 RESULT_REF = "${" + RESULT_VARIABLE + "}"
 
@@ -44,21 +44,17 @@ def steps_until_agi(name: str, context: str, number: str) -> tuple[list[Step], S
 def test_fastagi_url_is_the_services_address_and_script(name: str) -> None:
     variables = globals_of(name)
     for context in (TRUSTED, INTERNAL):
-        _, agi, _ = steps_until_agi(name, context, CONFIG.telephony.auth_numbers[0])
+        _, agi, _ = steps_until_agi(name, context, TELEPHONY.auth_numbers[0])
         url = urlsplit(substitute(agi.args.split(",")[0], variables))
-        assert (url.scheme, url.hostname, url.port) == (
-            "agi",
-            CONFIG.telephony.agi.host,
-            CONFIG.telephony.agi.port,
-        )
+        assert url.scheme == "agi" and Address(url.hostname or "", url.port or 0) == TELEPHONY.agi
         assert url.path == f"/{AUTH_SCRIPT}"
-    assert CONFIG.telephony.agi.port == FASTAGI_PORT
+    assert TELEPHONY.agi.port == FASTAGI_PORT
 
 
 @pytest.mark.parametrize("name", DIALPLANS)
 def test_every_agi_call_passes_the_secret_from_the_root_readable_include(name: str) -> None:
     for context in (TRUSTED, INTERNAL):
-        _, agi, _ = steps_until_agi(name, context, CONFIG.telephony.auth_numbers[0])
+        _, agi, _ = steps_until_agi(name, context, TELEPHONY.auth_numbers[0])
         assert agi.args.split(",")[1:] == ["${CALLAUTH_AGI_SECRET}"]  # agi_arg_1
     text = (CONF / name).read_text(encoding="utf-8")
     assert '#tryinclude "callauth-secret.conf"' in text
@@ -75,7 +71,7 @@ def test_the_shipped_secret_placeholder_is_refused_by_callauth() -> None:
 
 
 @pytest.mark.parametrize("name", DIALPLANS)
-@pytest.mark.parametrize("number", CONFIG.telephony.auth_numbers)
+@pytest.mark.parametrize("number", TELEPHONY.auth_numbers)
 def test_every_auth_number_reaches_agi_unanswered_with_agisighup_off(
     name: str, number: str
 ) -> None:
@@ -88,7 +84,7 @@ def test_every_auth_number_reaches_agi_unanswered_with_agisighup_off(
 
 @pytest.mark.parametrize("name", DIALPLANS)
 def test_after_agi_the_dialplan_branches_on_agistatus_and_result(name: str) -> None:
-    _, _, after = steps_until_agi(name, TRUSTED, CONFIG.telephony.auth_numbers[0])
+    _, _, after = steps_until_agi(name, TRUSTED, TELEPHONY.auth_numbers[0])
     text = " ".join(step.args for step in after)
     assert '"${AGISTATUS}" = "FAILURE"' in text
     assert RESULT_REF in text
@@ -97,7 +93,7 @@ def test_after_agi_the_dialplan_branches_on_agistatus_and_result(name: str) -> N
 
 
 def test_reject_mode_hangs_up_with_reject_or_unavailable_causes() -> None:
-    _, _, after = steps_until_agi("extensions.conf", TRUSTED, CONFIG.telephony.auth_numbers[0])
+    _, _, after = steps_until_agi("extensions.conf", TRUSTED, TELEPHONY.auth_numbers[0])
     causes = {step.args for step in after if step.app == "Hangup"}
     assert causes <= {"16", "21", "34"} and {"21", "34"} <= causes
     assert "Answer" not in [step.app for step in after]
@@ -138,7 +134,7 @@ def forms(number: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", DIALPLANS)
-@pytest.mark.parametrize("number", CONFIG.telephony.auth_numbers)
+@pytest.mark.parametrize("number", TELEPHONY.auth_numbers)
 def test_every_form_of_an_auth_number_reaches_agi_as_the_domestic_number(
     name: str, number: str
 ) -> None:
@@ -180,7 +176,7 @@ def test_the_catch_all_leaves_the_h_and_i_extensions_alone(name: str) -> None:
 def test_an_error_result_has_its_own_branch_before_agistatus(name: str, context: str) -> None:
     # The classic script exits 2 (AGISTATUS=FAILURE) after setting error: the error branch
     # must be taken first, and its line must not blame the FastAGI address.
-    _, _, after = steps_until_agi(name, context, CONFIG.telephony.auth_numbers[0])
+    _, _, after = steps_until_agi(name, context, TELEPHONY.auth_numbers[0])
     assert after[0] == Step("", "GotoIf", f'$["{RESULT_REF}" = "error"]?error')
     labelled = {step.label: i for i, step in enumerate(after) if step.label}
     error_log = after[labelled["error"]]
@@ -206,13 +202,13 @@ def entries_into(extensions: list[Extension], context: str) -> list[str]:
 def test_only_the_trunk_enters_the_trusted_context(name: str) -> None:
     contexts = dialplan(name)
     assert set(contexts) >= {TRUSTED, INTERNAL}
-    for context_name in CONFIG.telephony.trusted_contexts:
+    for context_name in TELEPHONY.trusted_contexts:
         for other, extensions in contexts.items():
-            if other in CONFIG.telephony.trusted_contexts:
+            if other in TELEPHONY.trusted_contexts:
                 continue
             assert not entries_into(extensions, context_name), f"[{other}] enters {context_name}"
     for section in read_sections(name):
-        assert all(value not in CONFIG.telephony.trusted_contexts for key, value in section.options
+        assert all(value not in TELEPHONY.trusted_contexts for key, value in section.options
                    if key == "include"), f"[{section.name}] includes a trusted context"  # fmt: skip
 
 
@@ -226,7 +222,7 @@ def endpoints() -> list[dict[str, str]]:
 
 def test_only_the_ip_identified_trunk_lands_in_the_trusted_context() -> None:
     sections = read_sections("pjsip.conf")
-    trusted = [e for e in endpoints() if e["context"] in CONFIG.telephony.trusted_contexts]
+    trusted = [e for e in endpoints() if e["context"] in TELEPHONY.trusted_contexts]
     assert [e["name"] for e in trusted] == ["carrier"]
     trunk = trusted[0]
     assert trunk["trust_id_inbound"] == "yes" and trunk["identify_by"] == "ip"
@@ -242,7 +238,7 @@ def test_other_endpoints_are_untrusted_and_nothing_is_anonymous() -> None:
     others = [e for e in endpoints() if e["name"] != "carrier"]
     assert others, "a test endpoint that is not trusted is shipped"
     for endpoint in others:
-        assert endpoint["context"] not in CONFIG.telephony.trusted_contexts
+        assert endpoint["context"] not in TELEPHONY.trusted_contexts
         assert endpoint.get("trust_id_inbound", "no") == "no"
     assert INTERNAL in {e["context"] for e in others}
     assert not [e for e in endpoints() if e["name"] == "anonymous"]
@@ -253,18 +249,18 @@ def test_manager_binds_where_callauth_connects_with_least_privilege() -> None:
     general = sections_named(sections, "general")[0]
     assert general.get("enabled") == "yes"
     assert (general.get("bindaddr"), int(general.get("port") or 0)) == (
-        CONFIG.ami.address.host,
-        CONFIG.ami.address.port,
+        AMI.address.host,
+        AMI.address.port,
     )
     users = [s for s in sections if s.name != "general"]
-    assert [u.name for u in users] == [CONFIG.ami.user]
+    assert [u.name for u in users] == [AMI.user]
     user = users[0]
     assert set((user.get("read") or "").split(",")) <= {"system", "call"}
     assert "call" in (user.get("read") or "")
     assert (user.get("write") or "") == ""
     assert user.all("deny") == ["0.0.0.0/0.0.0.0"]
     permitted = [ipaddress.ip_network(p, strict=True) for p in user.all("permit")]
-    assert permitted == [ipaddress.ip_network(f"{CONFIG.ami.address.host}/32")]
+    assert permitted == [ipaddress.ip_network(f"{AMI.address.host}/32")]
 
 
 def test_the_carrier_is_not_sent_options_every_minute() -> None:

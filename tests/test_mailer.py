@@ -29,7 +29,7 @@ TO = "hanako.yamada@example.jp"
 
 
 def mailer_for(store: Store, relay: SmtpServer, **settings: object) -> Mailer:
-    config = Config.from_keys(smtp=relay.address, **settings)  # type: ignore[arg-type]
+    config = Config.from_keys(smtp=relay.address, **settings)
     return Mailer(Outbox(store), config.site, store.clock, transport_for(config))
 
 
@@ -164,7 +164,7 @@ async def test_mail_dir_writes_each_mail_as_an_eml_file(
 def test_demo_writes_mails_to_a_folder_unless_a_relay_is_configured(
     settings: dict[str, object], folder: str
 ) -> None:
-    assert mail_folder(Config.from_keys(**settings)) == folder  # type: ignore[arg-type]
+    assert mail_folder(Config.from_keys(**settings)) == folder
 
 
 def test_mail_settings_come_from_the_environment_and_hide_the_password() -> None:
