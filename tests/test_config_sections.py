@@ -4,6 +4,8 @@ file form meaning the same, and a clear error for a key in no table or the wrong
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,20 @@ def test_the_readmes_sectioned_example_loads() -> None:
     config = load(sectioned[0], {"CALLAUTH_AMI_SECRET": "from-the-environment"})
     assert config.ami.enabled and config.ami.user == "callauth"
     assert config.telephony.call_mode is CallMode.ANNOUNCE
+
+
+def test_the_command_reads_a_sectioned_file_and_names_a_misplaced_key(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "callauth", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    mobile_only = tmp_path / "mobile.toml"
+    mobile_only.write_text('[telephony]\nallowed_kinds = ["mobile"]\n', encoding="utf-8")
+    assert run("check-number", "03-1234-5678").returncode == 0
+    assert run("check-number", "03-1234-5678", "--config", str(mobile_only)).returncode == 1
+    misplaced = tmp_path / "misplaced.toml"
+    misplaced.write_text("[web]\nchallenge_ttl = 60\n", encoding="utf-8")
+    done = run("serve", "--config", str(misplaced))
+    assert done.returncode == 2
+    assert done.stderr == ("callauth: config file: [web] challenge_ttl: belongs in [telephony]\n")
+    assert set(tmp_path.iterdir()) == {mobile_only, misplaced}  # no database was created
