@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from callauth.db.email_confirmations import EmailConfirmations
 from callauth.db.models import NewContract, NewHolder
 from callauth.db.store import Store
-from callauth.web.passwords import hash_password
+from callauth.ivr.passwords import hash_password
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The password comes from a prompt (asked twice) on a terminal, or from the first line of
 standard input otherwise (``printf '%s\\n' "$PW" | callauth operators add …``); it is never
 an argument, which other users of the machine could read. Hashed with argon2id at the
-same cost as the holders' passwords (web/passwords.py).
+same cost as the holders' passwords (ivr/passwords.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from callauth.db.operators import OperatorExists, Operators, Role
 from callauth.db.store import Store
 from callauth.ivr.config import Config
-from callauth.web.passwords import hash_password_sync
+from callauth.ivr.passwords import hash_password_sync
 
 LOGIN = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 MIN_PASSWORD = 12

@@ -61,7 +61,7 @@ async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
     telephony = app[keys.CONFIG].telephony
-    server = await start_fastagi(app[keys.SERVICE], telephony)
+    server = await start_fastagi(app[keys.SERVICES].calls, telephony)
     print(f"FastAGI: agi://{telephony.agi}/auth", flush=True)
     collector = server.collector()
     app[keys.METRICS].registry.register(collector)

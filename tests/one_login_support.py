@@ -18,7 +18,7 @@ from callauth.ivr.agi_server import FastAgiServer, start_fastagi
 from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import CallResult, place_call
 from callauth.web.app import create_app
-from callauth.web.keys import SERVICE, STORE
+from callauth.web.keys import SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
 
@@ -101,7 +101,7 @@ async def open_site(tmp_path: pathlib.Path, clock: FakeClock, **settings: Any) -
     server = TestServer(create_app(config, clock=clock))
     await server.start_server()
     await seed_holder(server.app[STORE], "yamada", PASSWORD, "+819012345678")
-    fastagi = await start_fastagi(server.app[SERVICE], config.telephony)
+    fastagi = await start_fastagi(server.app[SERVICES].calls, config.telephony)
     return Site(server, fastagi, clock, [])
 
 

@@ -17,9 +17,9 @@ from callauth.db.operators import Operators, Role
 from callauth.db.phone_changes import NewPhoneChange, PhoneChanges
 from callauth.db.throttles import ThrottlePolicy, Throttles
 from callauth.ivr.config import Config
+from callauth.ivr.passwords import hash_password
 from callauth.web.app import create_app
 from callauth.web.keys import STORE
-from callauth.web.passwords import hash_password
 from callauth.web.sessions import COOKIE_NAME as HOLDER_COOKIE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder

@@ -16,7 +16,7 @@ from callauth.db.email_confirmations import EmailConfirmations
 from callauth.db.models import ChallengeState
 from callauth.db.outbox import Outbox
 from callauth.mailer import Mailer, transport_for
-from callauth.web.keys import CONFIG, SERVICE, STORE
+from callauth.web.keys import CONFIG, SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.one_login_support import Site, open_site, opened_site
 from tests.smtp_support import SmtpServer
@@ -103,7 +103,7 @@ async def test_pool_of_one_two_tabs_show_their_codes_and_each_verifies_its_own(
 async def test_hundreds_of_concurrent_logins_never_share_a_number_without_codes(
     site: Site,
 ) -> None:
-    store, service = site.server.app[STORE], site.server.app[SERVICE]
+    store, service = site.server.app[STORE], site.server.app[SERVICES].calls
     holders = [await seed_holder(store, f"h{i}", "pw", f"+8190000000{i % 4:02d}",
                                  with_contracts=False) for i in range(12)]  # fmt: skip
     starts = [

@@ -1,4 +1,4 @@
-"""The bounded password pool (web/passwords.py): real argon2 on real threads."""
+"""The bounded password pool (ivr/passwords.py): real argon2 on real threads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from callauth.web.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, hash_password
+from callauth.ivr.passwords import PasswordPool, PasswordPoolBusy, PoolCollector, hash_password
 
 
 @pytest.fixture

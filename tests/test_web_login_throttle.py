@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
 from callauth.web.app import create_app
-from callauth.web.keys import PASSWORDS, STORE, THROTTLE
+from callauth.web.keys import SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
 
@@ -89,12 +89,12 @@ async def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(
 ) -> None:
     client = await make(tmp_path, clock, aiohttp_client)
     token = await form_token(client)
-    checks_before = client.app[PASSWORDS].checks
+    checks_before = client.app[SERVICES].passwords.checks
     results = await asyncio.gather(
         *(post_login(client, token, f"guess {n}") for n in range(guesses))
     )
-    limit = client.app[THROTTLE].policy.limit
-    assert client.app[PASSWORDS].checks - checks_before == limit
+    limit = client.app[SERVICES].throttles.policy.limit
+    assert client.app[SERVICES].passwords.checks - checks_before == limit
     assert await failures_audited(client) == limit
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * (limit - 1) + [429] * (guesses - limit + 1)
@@ -110,7 +110,7 @@ async def test_the_right_password_sent_after_the_guesses_does_not_get_in(
     token = await form_token(client)
     passwords = [f"guess {n}" for n in range(guesses)] + [RIGHT]
     results = await asyncio.gather(*(post_login(client, token, pw) for pw in passwords))
-    assert client.app[PASSWORDS].checks <= client.app[THROTTLE].policy.limit
+    assert client.app[SERVICES].passwords.checks <= client.app[SERVICES].throttles.policy.limit
     assert results[-1][0] == 429
     assert all(status in (200, 429) for status, _ in results)
 
@@ -129,7 +129,7 @@ async def test_wrong_passwords_from_one_address_do_not_stop_the_holder_at_anothe
 async def strangers_fail(client: Client, clock: FakeClock, failures: int, first: int = 10) -> int:
     """``failures`` checked wrong passwords for yamada, each from a new address 127.0.0.N
     (so no pair or address back-off applies), waiting out the ID's slow-down; next free N."""
-    pool = client.app[PASSWORDS]
+    pool = client.app[SERVICES].passwords
     address = first
     for _ in range(failures):
         checks = pool.checks
@@ -194,7 +194,7 @@ async def test_a_full_password_pool_answers_503_at_once_but_not_to_a_familiar_ad
 ) -> None:
     client = await make(tmp_path, clock, aiohttp_client, password_workers=1, password_queue=0)
     token = await form_token(client)
-    with client.app[PASSWORDS].ticket():  # the one place is taken
+    with client.app[SERVICES].passwords.ticket():  # the one place is taken
         async with client.post(
             "/login",
             data={"login_id": "yamada", "password": RIGHT, "csrf_token": token},
@@ -203,10 +203,10 @@ async def test_a_full_password_pool_answers_503_at_once_but_not_to_a_familiar_ad
             assert response.status == 503
             assert response.headers["Retry-After"] == "5"
             assert "混み合って" in await response.text()
-    assert (await client.app[THROTTLE].state("yamada")).consecutive_failures == 0
-    assert client.app[PASSWORDS].refused == 1
+    assert (await client.app[SERVICES].throttles.state("yamada")).consecutive_failures == 0
+    assert client.app[SERVICES].passwords.refused == 1
     assert await post_login(client, token, RIGHT) == (302, "/verify")
     # Now this address is the holder's own: a pool full of strangers' guesses lets it in.
-    with client.app[PASSWORDS].ticket():
+    with client.app[SERVICES].passwords.ticket():
         assert await login_from(client, "127.0.0.1", RIGHT) == (302, "/verify")
         assert (await login_from(client, "127.0.0.2", RIGHT))[0] == 503

@@ -11,7 +11,7 @@ import pytest
 from callauth.db.phone_changes import ChangeState
 from callauth.ivr.config import Config
 from callauth.web.app import create_app
-from callauth.web.keys import SERVICE, STORE
+from callauth.web.keys import SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -85,7 +85,7 @@ async def test_not_changeable_contract_points_to_the_call_centre(client: Client)
               "csrf_token": csrf_of(contract_page)},
     )  # fmt: skip
     assert posted.status == 200 and "オンラインでお手続きいただけない" in await posted.text()
-    assert await client.app[SERVICE].phone_changes.awaiting_of(1) is None
+    assert await client.app[SERVICES].calls.phone_changes.awaiting_of(1) is None
 
 
 async def test_another_holders_contract_is_not_found(client: Client) -> None:
@@ -134,7 +134,7 @@ async def test_a_refused_number_is_told_why_and_changes_nothing(
     html = await response.text()
     assert response.status == 200 and words in html
     assert f'value="{typed}"' in html  # kept for correction
-    assert await client.app[SERVICE].phone_changes.get(1) is None
+    assert await client.app[SERVICES].calls.phone_changes.get(1) is None
     assert (await client.app[STORE].holder(holder.id)) == holder
 
 
@@ -144,7 +144,7 @@ async def test_a_change_date_out_of_range_is_refused(client: Client, day: str) -
     await verified_login(client, "yamada", "09012345678")
     response = await submit_change(client, same.id, "insured", "080-9876-5432", day)
     assert response.status == 200 and "変更日" in await response.text()
-    assert await client.app[SERVICE].phone_changes.get(1) is None
+    assert await client.app[SERVICES].calls.phone_changes.get(1) is None
 
 
 async def test_next_shows_the_confirmation_with_underwriters(client: Client) -> None:
@@ -161,7 +161,7 @@ async def test_next_shows_the_confirmation_with_underwriters(client: Client) -> 
     assert f'href="{back}">戻る' in html
     form = await (await client.get(back)).text()
     assert 'value="080-9876-5432"' in form  # 戻る keeps what was typed
-    draft = await client.app[SERVICE].phone_changes.get(change_id)
+    draft = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert draft is not None and draft.state is ChangeState.DRAFT
 
 
@@ -172,7 +172,7 @@ async def test_wrong_password_at_confirmation_changes_nothing(client: Client) ->
     change_id = change_id_of(response.headers["Location"])
     answer = await apply_for(client, change_id, "wrong password")
     assert answer.status == 200 and "パスワードが正しくありません" in await answer.text()
-    draft = await client.app[SERVICE].phone_changes.get(change_id)
+    draft = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert draft is not None and draft.state is ChangeState.DRAFT and draft.challenge_id is None
     assert (await client.app[STORE].holder(holder.id)) == holder
     events = [e.event for e in await client.app[STORE].audit_entries(holder.id)]
@@ -196,7 +196,7 @@ async def test_forms_without_the_csrf_token_are_refused(client: Client) -> None:
         for token in ({}, {"csrf_token": "forged"}):
             response = await client.post(url, data=data | token, allow_redirects=False)
             assert response.status == 403, url
-    draft = await client.app[SERVICE].phone_changes.get(change_id)
+    draft = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert draft is not None and draft.state is ChangeState.DRAFT
 
 

@@ -16,7 +16,7 @@ from callauth.db.phone_changes import ChangeState
 from callauth.ivr.config import Config
 from callauth.ivr.number_pool import CodeMode
 from callauth.web.app import create_app
-from callauth.web.keys import SERVICE, STORE
+from callauth.web.keys import SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -97,7 +97,7 @@ async def test_change_takes_effect_only_after_a_call_from_the_new_number(client:
     assert await registered_phone(client) == "+818098765432"
     same = (await client.app[STORE].contracts_of(1))[0]
     assert same.insured_phone_e164 == "+818098765432"  # kept on the insured's record too
-    change = await client.app[SERVICE].phone_changes.get(change_id)
+    change = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert change is not None and change.state is ChangeState.COMPLETED
     assert (await change_status(client, change_id))["state"] == "verified"
     html = await (await client.get(f"/mypage/changes/{change_id}/done")).text()
@@ -149,9 +149,9 @@ async def test_expiry_leaves_the_old_number_in_force(client: Client, clock: Fake
     clock.advance(121)
     assert await place_call(client, NEW, number) == "expired"
     await client.app[STORE].expire_due()
-    await client.app[SERVICE].settle_phone_changes()
+    await client.app[SERVICES].calls.settle_phone_changes()
     assert await registered_phone(client) == "+819012345678"
-    change = await client.app[SERVICE].phone_changes.get(change_id)
+    change = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert change is not None and change.state is ChangeState.EXPIRED
     assert (await change_status(client, change_id))["state"] == "expired"
     html = await (await client.get(f"/mypage/changes/{change_id}/done")).text()
@@ -165,7 +165,7 @@ async def test_a_mistyped_but_valid_number_never_locks_the_holder_out(
     await awaiting_call(client, "08098765433")  # one digit off: nobody can call from it
     clock.advance(600)
     await client.app[STORE].expire_due()
-    await client.app[SERVICE].settle_phone_changes()
+    await client.app[SERVICES].calls.settle_phone_changes()
     browser = await app_client()
     await verified_login(browser, "yamada", OLD)
 
@@ -236,7 +236,7 @@ async def test_a_pending_login_on_the_old_number_ends_with_the_change(
     assert await place_call(client, NEW, number) == "verified"
     assert (await (await browser.get("/verify/status")).json())["state"] == "cancelled"
     assert await place_call(browser, OLD, login_number) == "not_matched"
-    change = await client.app[SERVICE].phone_changes.get(change_id)
+    change = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert change is not None and change.challenge_id is not None
     challenge = await client.app[STORE].challenge(change.challenge_id)
     assert challenge is not None and challenge.state is ChallengeState.CONSUMED

@@ -22,7 +22,7 @@ from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import place_call
 from callauth.web.admin_app import create_admin_app
 from callauth.web.app import create_app
-from callauth.web.keys import SERVICE, STORE
+from callauth.web.keys import SERVICES, STORE
 from tests.conftest import FakeClock
 from tests.readonly_support import AS_ROOT, Freezer
 from tests.web_support import login, seed_holder
@@ -61,7 +61,7 @@ async def site(
     config = Config.from_keys(db=str(db), agi=Address("127.0.0.1", 0))
     client = await aiohttp_client(create_app(config, clock=FakeClock()))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
-    fastagi = await start_fastagi(client.app[SERVICE], config.telephony)
+    fastagi = await start_fastagi(client.app[SERVICES].calls, config.telephony)
     try:
         yield Site(client, await aiohttp_client(create_admin_app(client.app)), fastagi, db)
     finally:

@@ -10,10 +10,10 @@ from callauth.db.models import Holder, NewContract, NewHolder
 from callauth.db.store import Store
 from callauth.ivr.agi_server import parse_header
 from callauth.ivr.dialplan import FASTAGI_PORT
+from callauth.ivr.passwords import hash_password
 from callauth.ivr.service import AgiCall
 from callauth.ivr.simulator import call_spec, header_block
-from callauth.web.keys import SERVICE
-from callauth.web.passwords import hash_password
+from callauth.web.keys import SERVICES
 from callauth.web.sessions import COOKIE_NAME
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -91,7 +91,7 @@ async def call_through_service(
     spec = call_spec(caller, dialled, presentation=presentation, channel_type="PJSIP")
     env = parse_header(header_block(spec, "127.0.0.1", FASTAGI_PORT))
     call = AgiCall(env, spec.num_pres, "127.0.0.1")
-    service = client.app[SERVICE]
+    service = client.app[SERVICES].calls
     decision = await service.handle_call(call)
     if decision.asks_code and code is not None:
         decision = await service.key_code(call, decision, code)

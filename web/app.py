@@ -1,7 +1,7 @@
 """The web application factory: ``create_app(config)``.
 
 Resources are single-yield ``cleanup_ctx`` generators, set up in order and torn down in
-reverse. The composition root may append its own (the FastAGI server reads app[SERVICE]).
+reverse. The composition root may append its own (the FastAGI server reads app[SERVICES].calls).
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from aiohttp import web
 from callauth.db.dbfile import StoreUnavailable
 from callauth.db.external import ExternalChanges
 from callauth.db.outbox import Outbox
-from callauth.db.profiles import Profiles
 from callauth.db.store import Clock, Store, system_clock
 from callauth.ivr.config import Config
 from callauth.ivr.email_verification import EmailVerification
 from callauth.ivr.pbx_state import PbxCollector, PbxState
-from callauth.ivr.service import VerificationService
+from callauth.ivr.services import Services, running_services
 from callauth.web import filters
 from callauth.web.cookie_policy import secure_cookie_middleware
 from callauth.web.cors import cors_headers
@@ -39,8 +38,7 @@ from callauth.web.keys import (
     METRICS,
     OUTBOX,
     PBX,
-    PROFILES,
-    SERVICE,
+    SERVICES,
     SSE_TASKS,
     STORE,
 )
@@ -116,20 +114,19 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         await store.close()
         raise StoreUnavailable(health.reason, health.db)
     app[STORE] = store
-    app[SERVICE] = VerificationService(store, config)
-    app[PROFILES] = Profiles(store)
     app[OUTBOX] = Outbox(store)
     app[EMAILS] = EmailVerification(store, config, app[OUTBOX])
     try:
-        yield
+        async with running_services(store, config) as services:
+            app[SERVICES] = services
+            yield
     finally:
-        await app[SERVICE].drain_notices()  # queued mails are rows in this store
         await store.close()
 
 
 async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(
-        _housekeeping(app[STORE], app[SERVICE]), name="callauth-housekeeping"
+        _housekeeping(app[STORE], app[SERVICES]), name="callauth-housekeeping"
     )
     yield
     task.cancel()
@@ -149,7 +146,7 @@ async def external_changes_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def _housekeeping(store: Store, service: VerificationService) -> None:
+async def _housekeeping(store: Store, services: Services) -> None:
     ticks = 0
     while True:
         try:
@@ -157,7 +154,7 @@ async def _housekeeping(store: Store, service: VerificationService) -> None:
             # while it is bad the chores would only fail, and log it every second.
             if (await store.probe()).ok:
                 await store.expire_due()
-                await service.settle_phone_changes()
+                await services.calls.settle_phone_changes()
                 if ticks % PURGE_EVERY_TICKS == 0:
                     await store.purge_sessions()
         except Exception as exc:  # keep ticking: a busy database now is fine next second

@@ -7,31 +7,26 @@ import asyncio
 from aiohttp import web
 
 from callauth.db.outbox import Outbox
-from callauth.db.profiles import Profiles
 from callauth.db.store import Clock, Store
-from callauth.db.throttles import Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.email_verification import EmailVerification
 from callauth.ivr.pbx_state import PbxState
-from callauth.ivr.service import VerificationService
+from callauth.ivr.services import Services
 from callauth.web.coverage import CoverageCache
 from callauth.web.login_csrf import LoginCsrf
 from callauth.web.metrics import Metrics
-from callauth.web.passwords import PasswordPool
 from callauth.web.throttle import RateLimit
 
 CONFIG = web.AppKey("CONFIG", Config)
 #: The clock shared by the store, the throttle and the views (a fake one in tests).
 CLOCK = web.AppKey[Clock]("CLOCK")
 STORE = web.AppKey("STORE", Store)
-SERVICE = web.AppKey("SERVICE", VerificationService)
-#: Login throttles in the store; the pool that checks passwords; the login form's CSRF.
-THROTTLE = web.AppKey("THROTTLE", Throttles)
-PASSWORDS = web.AppKey("PASSWORDS", PasswordPool)
+#: The domain's services (ivr/services.py): every flow a view starts is one of their methods.
+SERVICES = web.AppKey("SERVICES", Services)
+#: The login form's CSRF signer.
 LOGIN_CSRF = web.AppKey("LOGIN_CSRF", LoginCsrf)
 API_LIMIT = web.AppKey("API_LIMIT", RateLimit)
 METRICS = web.AppKey("METRICS", Metrics)
-PROFILES = web.AppKey("PROFILES", Profiles)
 #: Mails waiting to be sent; the composition root's mailer drains it.
 OUTBOX = web.AppKey("OUTBOX", Outbox)
 #: E-mail addresses confirmed by a code mailed to them (My Page).

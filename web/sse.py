@@ -14,11 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-from callauth.db.events import Subscription
+from callauth.db.clock import Clock
 from callauth.db.models import ChallengeEvent
-from callauth.db.store import Store
+from callauth.ivr.challenge_watch import ChallengeWatch, Subscription
 from callauth.web.flow import current_challenge
-from callauth.web.keys import CONFIG, METRICS, SSE_TASKS, STORE
+from callauth.web.keys import CLOCK, CONFIG, METRICS, SERVICES, SSE_TASKS
 from callauth.web.status import status_payload
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def stream_challenge(request: web.Request, challenge_id: int) -> web.Strea
     gauge = request.app[METRICS].sse_clients
     gauge.inc()
     try:
-        with request.app[STORE].events.subscribe(challenge_id) as queue:
+        with request.app[SERVICES].watch.subscribe(challenge_id) as queue:
             await _stream(request, response, challenge_id, queue)
     except ConnectionResetError:  # aiohttp's ClientConnectionResetError: the browser left
         logger.debug("event stream closed by the browser")
@@ -73,13 +73,13 @@ async def _stream(
     challenge_id: int,
     queue: Subscription,
 ) -> None:
-    store = request.app[STORE]
+    watch, clock = request.app[SERVICES].watch, request.app[CLOCK]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.app[CONFIG].telephony.challenge_ttl + OVERTIME
     await response.write(b"retry: 2000\n\n")
     sent: _Sent | None = None
     while loop.time() < deadline:
-        sent, wait = await _update(store, response, challenge_id, sent)
+        sent, wait = await _update(watch, clock, response, challenge_id, sent)
         if wait is None:
             return
         # Any event (a state change, or a refused call's hint now on the row): re-read.
@@ -91,15 +91,16 @@ _Sent = tuple[str, str | None, str | None]
 
 
 async def _update(
-    store: Store, response: web.StreamResponse, challenge_id: int, sent: _Sent | None
-) -> tuple[_Sent | None, float | None]:
+    watch: ChallengeWatch, clock: Clock, response: web.StreamResponse, challenge_id: int,
+    sent: _Sent | None,
+) -> tuple[_Sent | None, float | None]:  # fmt: skip
     """Send the status if it changed; (what was sent, seconds to wait or None: the end).
 
     The row and the payload live only here, not across the wait."""
-    challenge = await store.challenge(challenge_id)
+    challenge = await watch.challenge(challenge_id)
     if challenge is None:
         return sent, None
-    payload = status_payload(challenge, store.clock(), challenge.hint)
+    payload = status_payload(challenge, clock(), challenge.hint)
     if sent != (payload["state"], payload["hint"], payload["code"]):
         sent = (payload["state"], payload["hint"], payload["code"])
         await _send(response, payload)

@@ -14,10 +14,10 @@ from aiohttp import web
 
 from callauth.db.operators import Role
 from callauth.db.throttles import Verdict
+from callauth.ivr.passwords import PasswordPoolBusy
 from callauth.web import admin_session as adm
 from callauth.web.flow import client_address
-from callauth.web.keys import PASSWORDS
-from callauth.web.passwords import PasswordPoolBusy
+from callauth.web.keys import SERVICES
 from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _page(request, "ログインIDとパスワードを入力してください。", login)
     ops, address = adm.operators(request), client_address(request)
     try:
-        with request.app[PASSWORDS].ticket() as ticket:
+        with request.app[SERVICES].passwords.ticket() as ticket:
             attempt = await adm.throttles(request).reserve(*adm.throttle_keys(request, login))
             if attempt.verdict is not Verdict.CHECK:
                 await ops.audit(

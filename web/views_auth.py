@@ -1,13 +1,13 @@
-"""Login and logout.
+"""Login and logout: the pages of ivr/login_flow.py's steps.
 
 A wrong password and an unknown login ID get the very same page: same message, same
 status, and an argon2 verification against a dummy hash so the time taken matches too.
 
 A login attempt is counted by the store's throttles (db/throttles.py has the policy)
-before its password is checked, in the same transaction that decides it may go ahead, so
-concurrent guesses cannot slip past the limit; the check then runs on the bounded password
-pool, and a full pool is answered 503 at once. The login form carries a signed
-double-submit CSRF token (web/login_csrf.py), so only the password step writes a session.
+before its password is checked (ivr/password_gate.py), so concurrent guesses cannot slip
+past the limit; a full password pool is answered 503 at once. The login form carries a
+signed double-submit CSRF token (web/login_csrf.py), so only the password step writes a
+session.
 """
 
 from __future__ import annotations
@@ -18,21 +18,11 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from callauth.db.models import EndedBy, Holder
-from callauth.db.throttles import Attempt, Verdict
-from callauth.ivr import phone_policy
+from callauth.ivr.login_flow import LoginResult, Step
 from callauth.web.errors import error_page
-from callauth.web.flow import (
-    authenticated_holder,
-    client_address,
-    has_usable_phone,
-    phone_required,
-    start_challenge,
-)
-from callauth.web.keys import CONFIG, LOGIN_CSRF, METRICS, STORE, THROTTLE
-from callauth.web.login_guards import password_ticket
-from callauth.web.passwords import PasswordPoolBusy
-from callauth.web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, renew
+from callauth.web.flow import authenticated_holder, client_address, hold_challenge, int_of
+from callauth.web.keys import LOGIN_CSRF, METRICS, SERVICES
+from callauth.web.sessions import CHALLENGE, HOLDER, LOGIN_HOLDER, SESSION_REF, renew
 from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
@@ -85,40 +75,22 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:MAX_FIELD]
     if not login_id or not password:
         return await _login_page(request, error=MISSING_FIELDS, login_id=login_id)
-    address = client_address(request)
-    try:
-        # A place in the pool first, so a refused check is never counted as an attempt.
-        with await password_ticket(request.app, login_id, address) as ticket:
-            attempt = await request.app[THROTTLE].reserve(login_id, address)
-            if attempt.verdict is not Verdict.CHECK:
-                return _refused(request, attempt)
-            holder = await request.app[STORE].holder_by_login(login_id)
-            matched = await ticket.verify(holder.password_hash if holder else None, password)
-    except PasswordPoolBusy:
+    replacing = int_of(await get_session(request), CHALLENGE)
+    flow = request.app[SERVICES].login
+    result = await flow.log_in(login_id, password, client_address(request), replacing)
+    if result.step is Step.BUSY:
         return busy_page(request)
-    if holder is None or not matched:
-        return await _failed(request, login_id, holder, address, attempt)
-    await request.app[THROTTLE].succeed(login_id, address)
-    return await _password_passed(request, holder, address)
+    if result.step is Step.WRONG or result.failed:
+        request.app[METRICS].logins.labels("failure").inc()
+    if result.step is Step.WRONG:
+        return await _login_page(request, error=BAD_CREDENTIALS, login_id=login_id)
+    if result.step is Step.REFUSED:
+        return _refused(request, result)
+    return await _passed(request, result)
 
 
-async def _failed(
-    request: web.Request, login_id: str, holder: Holder | None, address: str, attempt: Attempt
-) -> web.Response:
-    reason = "wrong_password" if holder else "unknown_login_id"
-    await request.app[STORE].audit(holder.id if holder else None, "login_failure", reason, address)
-    request.app[METRICS].logins.labels("failure").inc()
-    logger.info("login failed from %s (%s)", address, reason)
-    refusal = attempt.after_failure()
-    if refusal is not None:
-        if refusal.verdict is Verdict.LOCKED:
-            logger.warning("login ID locked after consecutive failures (last from %s)", address)
-        return _refused(request, refusal)
-    return await _login_page(request, error=BAD_CREDENTIALS, login_id=login_id)
-
-
-def _refused(request: web.Request, attempt: Attempt) -> web.Response:
-    if attempt.verdict is Verdict.LOCKED:
+def _refused(request: web.Request, result: LoginResult) -> web.Response:
+    if result.locked:
         request.app[METRICS].logins.labels("locked").inc()
         return error_page(
             request,
@@ -129,7 +101,7 @@ def _refused(request: web.Request, attempt: Attempt) -> web.Response:
             "ご本人さまであることを確認したうえで、停止を解除いたします。",
         )
     request.app[METRICS].logins.labels("throttled").inc()
-    minutes = max(1, -(-attempt.wait // 60))
+    minutes = max(1, -(-result.wait // 60))
     return error_page(
         request,
         429,
@@ -137,7 +109,7 @@ def _refused(request: web.Request, attempt: Attempt) -> web.Response:
         "ログインに続けて失敗したため、安全のためログインを一時的に停止しています。"
         f"約{minutes}分後に、もう一度お試しください。"
         "ログインIDやパスワードがご不明な場合は、コールセンターへお問い合わせください。",
-        headers={"Retry-After": str(attempt.wait)},
+        headers={"Retry-After": str(result.wait)},
     )
 
 
@@ -155,48 +127,31 @@ def busy_page(request: web.Request) -> web.Response:
     )
 
 
-async def _password_passed(request: web.Request, holder: Holder, address: str) -> web.Response:
-    store = request.app[STORE]
-    if not has_usable_phone(request, holder):
-        return await _without_usable_phone(request, holder, address)
-    old_challenge = (await get_session(request)).get(CHALLENGE)
-    if isinstance(old_challenge, int):
-        await store.cancel_challenge(old_challenge, EndedBy.RELOGIN)
+async def _passed(request: web.Request, result: LoginResult) -> web.Response:
+    """A new session under a new key (the old row is deleted) at the password step."""
+    assert result.holder is not None
+    metrics = request.app[METRICS].logins
+    if result.step is Step.NO_PHONE:
+        metrics.labels("no_phone").inc()
+        context = {"reason": result.reason, "phone": result.holder.phone_e164}
+        return aiohttp_jinja2.render_template("phone_required.html", request, context)
     session = await renew(request)
-    challenge = await start_challenge(request, session, holder)
-    assert challenge is not None  # only a reissue is ever refused
-    await store.audit(holder.id, "login_success", f"challenge {challenge.id}", address)
-    request.app[METRICS].logins.labels("success").inc()
-    raise web.HTTPFound(url(request, "verify"))
-
-
-async def _without_usable_phone(request: web.Request, holder: Holder, address: str) -> web.Response:
-    """Before the enforcement date the password alone lets in (and My Page urges
-    registration); from it, a page explains why not and where to turn."""
-    store = request.app[STORE]
-    if not phone_required(request):
-        session = await renew(request)
-        session[HOLDER] = holder.id
-        await store.audit(holder.id, "login_password_only", "", address)
-        request.app[METRICS].logins.labels("password_only").inc()
+    if result.step is Step.PASSWORD_ONLY:  # before the enforcement date: My Page urges one
+        session[HOLDER] = result.holder.id
+        metrics.labels("password_only").inc()
         raise web.HTTPFound(url(request, "mypage"))
-    await store.audit(holder.id, "login_no_phone", "", address)
-    request.app[METRICS].logins.labels("no_phone").inc()
-    reason = None
-    if holder.phone_e164:  # registered, but of a kind that cannot verify (050, 0120, ...)
-        reason = phone_policy.check(holder.phone_e164, request.app[CONFIG].telephony.allowed_kinds)
-    context = {"reason": reason, "phone": holder.phone_e164}
-    return aiohttp_jinja2.render_template("phone_required.html", request, context)
+    assert result.challenge is not None
+    session[SESSION_REF] = result.session_ref
+    hold_challenge(session, result.challenge)
+    metrics.labels("success").inc()
+    raise web.HTTPFound(url(request, "verify"))
 
 
 async def logout(request: web.Request) -> web.Response:
     session = await get_session(request)
-    challenge_id = session.get(CHALLENGE)
-    store = request.app[STORE]
-    if isinstance(challenge_id, int):
-        await store.cancel_challenge(challenge_id, EndedBy.LOGOUT)  # only a pending one changes
-    holder_id = session.get(HOLDER) or session.get(LOGIN_HOLDER)
-    if isinstance(holder_id, int):
-        await store.audit(holder_id, "logout", "", client_address(request))
+    holder_id = int_of(session, HOLDER) or int_of(session, LOGIN_HOLDER)
+    await request.app[SERVICES].login.log_out(
+        int_of(session, CHALLENGE), holder_id, client_address(request)
+    )
     session.invalidate()  # the storage deletes the row and the cookie
     raise web.HTTPFound(url(request, "login", query={"logged_out": "1"}))

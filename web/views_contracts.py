@@ -14,25 +14,17 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from callauth.db.models import Contract, Holder
-from callauth.db.phone_changes import ChangeState, NewPhoneChange
 from callauth.ivr import phone_policy
-from callauth.ivr.jst import JST
-from callauth.web.flow import client_address, has_usable_phone, require_holder, session_ref
-from callauth.web.keys import CLOCK, CONFIG, SERVICE, STORE
+from callauth.ivr.phone_change_flow import CHANGE_DATE_DAYS, party_of
+from callauth.web.flow import client_address, require_holder, session_ref
+from callauth.web.keys import SERVICES
 from callauth.web.responses import no_store
 from callauth.web.urls import url
 
 logger = logging.getLogger(__name__)
 
 PARTY_LABELS = {"holder": "保険契約者", "insured": "被保険者"}
-#: How far ahead a 変更日 may lie.
-CHANGE_DATE_DAYS = 90
 MAX_FIELD = 64
-
-
-def party_of(contract: Contract) -> str:
-    """Whose 「変更する」 carries the number: the insured's when the same person."""
-    return "insured" if contract.insured_same_as_holder else "holder"
 
 
 async def own_contract(request: web.Request, holder: Holder) -> Contract:
@@ -42,10 +34,10 @@ async def own_contract(request: web.Request, holder: Holder) -> Contract:
 
 
 async def find_contract(request: web.Request, holder: Holder, contract_id: int) -> Contract:
-    for contract in await request.app[STORE].contracts_of(holder.id):
-        if contract.id == contract_id:
-            return contract
-    raise web.HTTPNotFound()
+    contract = await request.app[SERVICES].pages.contract(holder, contract_id)
+    if contract is None:
+        raise web.HTTPNotFound()
+    return contract
 
 
 async def contract_page(request: web.Request) -> web.Response:
@@ -55,7 +47,7 @@ async def contract_page(request: web.Request) -> web.Response:
         "holder": holder,
         "contract": contract,
         "party": party_of(contract),
-        "phone_usable": has_usable_phone(request, holder),
+        "phone_usable": request.app[SERVICES].login.phone_usable(holder),
     }
     return no_store(aiohttp_jinja2.render_template("contract.html", request, context))
 
@@ -65,12 +57,11 @@ async def change_form(request: web.Request) -> web.Response:
     contract = await _changeable(request, holder)
     if not isinstance(contract, Contract):
         return contract
-    values = {"phone": "", "change_date": _today(request).isoformat()}
+    flow = request.app[SERVICES].changes
+    values = {"phone": "", "change_date": flow.today().isoformat()}
     change_id = request.query.get("change", "")  # back (戻る) from the confirmation
-    draft = await request.app[SERVICE].phone_changes.get(
-        int(change_id) if change_id.isdigit() else -1
-    )
-    if draft and draft.holder_id == holder.id and draft.state is ChangeState.DRAFT:
+    draft = await flow.draft_of(holder, int(change_id) if change_id.isdigit() else -1)
+    if draft is not None:
         values = {
             "phone": phone_policy.display(draft.new_phone_e164),
             "change_date": draft.change_date,
@@ -85,22 +76,13 @@ async def change_submit(request: web.Request) -> web.Response:
         return contract
     form = await request.post()
     values = {k: str(form.get(k, "")).strip()[:MAX_FIELD] for k in ("phone", "change_date")}
-    errors, e164 = _validate(request, holder, values)
+    flow = request.app[SERVICES].changes
+    errors, e164 = flow.check(holder, values["phone"], values["change_date"])
     if errors or e164 is None:
         logger.info("change form refused for holder %d: %s", holder.id, ", ".join(sorted(errors)))
         return await _render_form(request, holder, contract, values, errors)
-    draft = await request.app[SERVICE].phone_changes.draft(
-        NewPhoneChange(
-            holder_id=holder.id,
-            contract_id=contract.id,
-            party=party_of(contract),
-            old_phone_e164=holder.phone_e164,
-            new_phone_e164=e164,
-            change_date=values["change_date"],
-            session_ref=session_ref(session),
-            ip=client_address(request),
-        )
-    )
+    draft = await flow.draft(holder, contract, e164, values["change_date"],
+                             session_ref(session), client_address(request))  # fmt: skip
     raise web.HTTPFound(url(request, "change.confirm", change_id=draft.id))
 
 
@@ -121,28 +103,6 @@ async def _changeable(request: web.Request, holder: Holder) -> Contract | web.Re
     return contract
 
 
-def _validate(
-    request: web.Request, holder: Holder, values: dict[str, str]
-) -> tuple[dict[str, str], str | None]:
-    errors = {}
-    check = phone_policy.check(values["phone"], request.app[CONFIG].telephony.allowed_kinds)
-    if not check.registrable:
-        errors["phone"] = check.message
-    elif check.e164 == holder.phone_e164:
-        errors["phone"] = "現在ご登録の電話番号と同じです。変更後の電話番号を入力してください。"
-    today = _today(request)
-    try:
-        day = datetime.date.fromisoformat(values["change_date"])
-    except ValueError:
-        errors["change_date"] = "変更日を「年/月/日」の形で入力してください。"
-    else:
-        if not today <= day <= today + datetime.timedelta(days=CHANGE_DATE_DAYS):
-            errors["change_date"] = (
-                f"変更日は、本日から{CHANGE_DATE_DAYS}日後までの日付を入力してください。"
-            )
-    return errors, check.e164
-
-
 async def _render_form(
     request: web.Request,
     holder: Holder,
@@ -150,7 +110,7 @@ async def _render_form(
     values: dict[str, str],
     errors: dict[str, str],
 ) -> web.Response:
-    today = _today(request)
+    today = request.app[SERVICES].changes.today()
     context: dict[str, Any] = {
         "holder": holder,
         "contract": contract,
@@ -162,7 +122,3 @@ async def _render_form(
         "max_date": (today + datetime.timedelta(days=CHANGE_DATE_DAYS)).isoformat(),
     }
     return no_store(aiohttp_jinja2.render_template("change_form.html", request, context))
-
-
-def _today(request: web.Request) -> datetime.date:
-    return datetime.datetime.fromtimestamp(request.app[CLOCK](), JST).date()

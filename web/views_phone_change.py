@@ -7,7 +7,6 @@ only show the request's state.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import aiohttp_jinja2
@@ -16,20 +15,16 @@ from aiohttp_session import Session
 
 from callauth.db.models import Holder
 from callauth.db.phone_changes import ChangeState, PhoneChange
-from callauth.db.throttles import Verdict
+from callauth.ivr.phone_change_flow import Confirmed
 from callauth.web.errors import error_page
 from callauth.web.flow import client_address, require_holder, session_ref
-from callauth.web.keys import CONFIG, SERVICE, STORE, THROTTLE
-from callauth.web.login_guards import password_ticket
-from callauth.web.passwords import PasswordPoolBusy
+from callauth.web.keys import CLOCK, CONFIG, SERVICES
 from callauth.web.responses import json_response, no_store
 from callauth.web.sse import stream_challenge
 from callauth.web.status import status_payload
 from callauth.web.urls import url
 from callauth.web.views_auth import busy_page
 from callauth.web.views_contracts import PARTY_LABELS, find_contract
-
-logger = logging.getLogger(__name__)
 
 WRONG_PASSWORD = "パスワードが正しくありません。お確かめのうえ、もう一度入力してください。"
 MAX_FIELD = 256
@@ -39,10 +34,10 @@ async def _own_change(request: web.Request) -> tuple[Session, Holder, PhoneChang
     """The change named in the URL, if this holder made it from this browser session."""
     session, holder = await require_holder(request)
     raw = request.match_info.get("change_id", "")
-    change = await request.app[SERVICE].phone_changes.get(int(raw) if raw.isdigit() else -1)
-    if change is None or change.holder_id != holder.id:
-        raise web.HTTPNotFound()
-    if change.session_ref != session_ref(session):
+    change = await request.app[SERVICES].changes.own(
+        int(raw) if raw.isdigit() else -1, holder, session_ref(session)
+    )
+    if change is None:
         raise web.HTTPNotFound()
     return session, holder, change
 
@@ -64,23 +59,14 @@ async def confirm_submit(request: web.Request) -> web.Response:
     if change.state is not ChangeState.DRAFT:  # a double click: the first one went through
         raise _to(request, change, "call")
     password = str((await request.post()).get("password", ""))[:MAX_FIELD]
-    throttle = request.app[THROTTLE]
-    address = client_address(request)
-    try:  # counted before it is checked, as at login (web/views_auth.py)
-        with await password_ticket(request.app, holder.login_id, address) as ticket:
-            attempt = await throttle.reserve(holder.login_id, address)
-            if attempt.verdict is not Verdict.CHECK:
-                return _throttled(request)
-            matched = await ticket.verify(holder.password_hash, password)
-    except PasswordPoolBusy:
+    flow = request.app[SERVICES].changes
+    confirmed = await flow.confirm(holder, change, password, client_address(request))
+    if confirmed is Confirmed.BUSY:
         return busy_page(request)
-    if not matched:
-        await request.app[STORE].audit(holder.id, "phone_change_wrong_password", "", address)
-        if attempt.after_failure() is not None:
-            return _throttled(request)
+    if confirmed is Confirmed.THROTTLED:
+        return _throttled(request)
+    if confirmed is Confirmed.WRONG:
         return await _render_confirm(request, holder, change, WRONG_PASSWORD)
-    await throttle.succeed(holder.login_id, address)
-    await request.app[SERVICE].start_phone_change(change)
     raise _to(request, change, "call")
 
 
@@ -114,10 +100,9 @@ async def call_page(request: web.Request) -> web.Response:
         raise _to(request, change, "confirm")
     if change.state is ChangeState.COMPLETED or change.challenge_id is None:
         raise _to(request, change, "done")
-    challenge = await request.app[STORE].challenge(change.challenge_id)
+    challenge = await request.app[SERVICES].changes.challenge_of(change)
     assert challenge is not None
-    now = request.app[STORE].clock()
-    status = status_payload(challenge, now, challenge.hint)
+    status = status_payload(challenge, request.app[CLOCK](), challenge.hint)
     context = {
         "holder": holder,
         "change": change,
@@ -135,10 +120,10 @@ async def call_status(request: web.Request) -> web.Response:
             {"state": None, "error": "not_logged_in", "message": "もう一度ログインしてください。"},
             status=401,
         )
-    challenge = await request.app[STORE].challenge(change.challenge_id or -1)
+    challenge = await request.app[SERVICES].changes.challenge_of(change)
     if challenge is None:
         return json_response({"state": None, "error": "no_call"}, status=404)
-    payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
+    payload = status_payload(challenge, request.app[CLOCK](), challenge.hint)
     return no_store(json_response(payload))
 
 
@@ -147,28 +132,25 @@ async def call_events(request: web.Request) -> web.StreamResponse:
         _, _, change = await _own_change(request)
     except web.HTTPException:
         return web.Response(status=204)  # 204 tells EventSource not to reconnect
-    challenge = await request.app[STORE].challenge(change.challenge_id or -1)
+    challenge = await request.app[SERVICES].changes.challenge_of(change)
     if challenge is None:
         return web.Response(status=204)
     return await stream_challenge(request, challenge.id)
 
 
 async def cancel(request: web.Request) -> web.Response:
-    _, holder, change = await _own_change(request)
-    if await request.app[SERVICE].phone_changes.cancel(change.id):
-        logger.info("holder %d cancelled phone change %d", holder.id, change.id)
+    _, _, change = await _own_change(request)
+    await request.app[SERVICES].changes.cancel(change)
     raise web.HTTPFound(url(request, "mypage", query={"done": "cancelled"}))
 
 
 async def done_page(request: web.Request) -> web.Response:
     _, holder, change = await _own_change(request)
+    change = await request.app[SERVICES].changes.settled(change)
     if change.state is ChangeState.AWAITING_CALL:
-        await request.app[SERVICE].settle_phone_changes()  # the call may just have come
-        change = await request.app[SERVICE].phone_changes.get(change.id) or change
-        if change.state is ChangeState.AWAITING_CALL:
-            raise _to(request, change, "call")
+        raise _to(request, change, "call")
     if change.state is ChangeState.DRAFT:
         raise _to(request, change, "confirm")
-    holder = await request.app[STORE].holder(holder.id) or holder
+    holder = await request.app[SERVICES].pages.holder(holder.id) or holder
     context = {"holder": holder, "change": change}
     return no_store(aiohttp_jinja2.render_template("change_done.html", request, context))

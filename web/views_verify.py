@@ -8,19 +8,20 @@ from aiohttp_session import get_session
 
 from callauth.db.models import ChallengeState
 from callauth.ivr import phone_policy
+from callauth.ivr.login_flow import Reissue
 from callauth.web.flow import (
     authenticated_holder,
     client_address,
     current_challenge,
-    has_usable_phone,
-    start_challenge,
+    held_ref,
+    hold_challenge,
+    int_of,
 )
-from callauth.web.keys import CONFIG, STORE
+from callauth.web.keys import CLOCK, CONFIG, SERVICES
 from callauth.web.responses import json_response, no_store
+from callauth.web.sessions import CHALLENGE
 from callauth.web.status import status_payload
 from callauth.web.urls import url
-
-_DONE = (ChallengeState.VERIFIED, ChallengeState.CONSUMED)
 
 
 async def verify_page(request: web.Request) -> web.Response:
@@ -31,9 +32,8 @@ async def verify_page(request: web.Request) -> web.Response:
         raise web.HTTPFound(url(request, "login"))
     if challenge.state is ChallengeState.VERIFIED:  # called before the page (re)loaded
         raise web.HTTPFound(url(request, "mypage"))
-    store = request.app[STORE]
     config = request.app[CONFIG]
-    status = status_payload(challenge, store.clock(), challenge.hint)
+    status = status_payload(challenge, request.app[CLOCK](), challenge.hint)
     context = {
         "status": status,
         "phone_tail": phone_policy.last_digits(challenge.phone_e164),
@@ -54,32 +54,23 @@ async def status(request: web.Request) -> web.Response:
             },
             status=401,
         )
-    payload = status_payload(challenge, request.app[STORE].clock(), challenge.hint)
+    payload = status_payload(challenge, request.app[CLOCK](), challenge.hint)
     return no_store(json_response(payload))
 
 
 async def reissue(request: web.Request) -> web.Response:
     """A new challenge (and usually a new number) for a login whose time ran out."""
-    challenge = await current_challenge(request)
-    if challenge is None:
-        raise web.HTTPFound(url(request, "login"))
-    if challenge.state in _DONE:
-        raise web.HTTPFound(url(request, "mypage"))
-    store = request.app[STORE]
-    if challenge.visible_state(store.clock()) is ChallengeState.CANCELLED:
-        # Ended by another login of the holder: only the password starts a new one.
-        raise web.HTTPFound(url(request, "login"))
-    holder = await store.holder(challenge.holder_id)
-    if holder is None or not has_usable_phone(request, holder):
-        raise web.HTTPFound(url(request, "login"))
     session = await get_session(request)
-    fresh = await start_challenge(request, session, holder, reissue=True)
-    if fresh is None:  # this login has had its new numbers: the password again
-        await store.audit(holder.id, "challenge_reissue_refused", f"challenge {challenge.id}",
-                          client_address(request))  # fmt: skip
+    answer, fresh = await request.app[SERVICES].login.reissue(
+        int_of(session, CHALLENGE) or -1, held_ref(session),
+        client_address(request),
+    )  # fmt: skip
+    if answer is Reissue.MYPAGE:
+        raise web.HTTPFound(url(request, "mypage"))
+    if answer is Reissue.REFUSED:  # this login has had its new numbers: the password again
         session.invalidate()
         raise web.HTTPFound(url(request, "login", query={"reissue_limit": "1"}))
-    await store.audit(
-        holder.id, "challenge_reissued", f"challenge {fresh.id}", client_address(request)
-    )
+    if fresh is None:
+        raise web.HTTPFound(url(request, "login"))
+    hold_challenge(session, fresh)
     raise web.HTTPFound(url(request, "verify"))
