@@ -1,5 +1,6 @@
-"""Calls: one call's unit of work (``db.call_units``) run in one hop, its events, and the
-call log's reads (how a call ended, recent calls, outcome counts)."""
+"""Calls: one call's unit of work (``db.call_units``), its events, and the call log's reads
+(how a call ended, recent calls, outcome counts). A call's writes go through the group
+commit (``Transactions.run_batched``): calls arriving together share one transaction."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class CallQueries:
         call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice. A
         withheld or unavailable call that names a pending challenge leaves its hint on it.
         """
-        logged = await self._tx.run_write(lambda db: call_units.record_call(db, call, verify))
+        logged = await self._tx.run_batched(lambda db: call_units.record_call(db, call, verify))
         return self._recorded(call, verify, logged)
 
     async def decide_call(
@@ -52,10 +53,10 @@ class CallQueries:
         decide: Decide,
         dialled_e164: str | None = None,
     ) -> RecordedCall:
-        """One call's whole unit of work in one transaction and one hop to the database
-        thread: the caller's rows (None without a usable number), ``decide`` on them (a
-        pure function: it runs on the database thread), and the call it returns recorded
-        with the challenge it verifies."""
+        """One call's whole unit of work, atomic (its own savepoint of a group commit) and
+        answered only once committed: the caller's rows (None without a usable number),
+        ``decide`` on them (a pure function: it runs on the database thread), and the
+        call it returns recorded with the challenge it verifies."""
         now = self.clock()
 
         def work(db: sqlite3.Connection) -> tuple[CallerRows | None, NewCall, int | None, Logged]:
@@ -68,7 +69,7 @@ class CallQueries:
             call, verify = decide(rows)
             return rows, call, verify, call_units.record_call(db, call, verify)
 
-        rows, call, verify, logged = await self._tx.run_write(work)
+        rows, call, verify, logged = await self._tx.run_batched(work)
         return _result(self._recorded(call, verify, logged), rows, logged)
 
     async def key_code(
@@ -80,7 +81,7 @@ class CallQueries:
     ) -> RecordedCall:
         """A keypad code keyed during the logged call ``call_id``: the caller's rows read
         again, ``decide`` on them, and the call row updated with its outcome, reason and
-        challenge (see :func:`db.call_units.key_code`), all in one transaction that also
+        challenge (see :func:`db.call_units.key_code`), all in one unit of work that also
         verifies the challenge ``decide`` names."""
         now = self.clock()
 
@@ -89,7 +90,7 @@ class CallQueries:
             keyed, verify = decide(rows)
             return rows, keyed, verify, call_units.key_code(db, call_id, keyed, verify, now)
 
-        rows, keyed, verify, logged = await self._tx.run_write(work)
+        rows, keyed, verify, logged = await self._tx.run_batched(work)
         return _result(self._recorded(keyed, verify, logged), rows, logged)
 
     def _recorded(self, call: NewCall, verify: int | None, logged: Logged) -> Call:
@@ -112,7 +113,7 @@ class CallQueries:
         The first Hangup wins: a repeated event never overwrites it.
         """
         values = (ended_at, hangup_cause, hangup_cause_txt, uniqueid)
-        changed = await self._tx.run_write(
+        changed = await self._tx.run_batched(
             lambda db: (
                 db.execute(
                     "UPDATE calls SET ended_at = ?, hangup_cause = ?, hangup_cause_txt = ?"

@@ -14,6 +14,7 @@ from typing import TypeVar
 import aiosqlite
 
 from callauth.db.dbfile import DbFile
+from callauth.db.group_commit import GroupCommit, Outcome, run_batch
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +25,28 @@ T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 
-async def run_in_worker(conn: aiosqlite.Connection, work: Work[T]) -> T:
-    """Run ``work`` on aiosqlite's own thread in one hop, and return its result.
+def submit_to_worker(conn: aiosqlite.Connection, work: Work[T]) -> asyncio.Future[T]:
+    """Queue ``work`` on aiosqlite's own thread; the future has its result.
 
     aiosqlite sends every ``execute``, ``fetchone`` and cursor ``close`` to its worker
     thread and back to the loop, each a hop of its own; a call's lookups and writes were
     ~18 hops. aiosqlite has no public API to run a function on that thread, so this is the
-    ONE place that uses its private ``Connection._execute`` and ``_conn`` (both present in
-    0.20 through 0.22; setup.cfg pins the range, tests/test_db_connection.py checks them).
-    ``work`` runs on the worker thread: it must not touch the event loop.
+    ONE place that uses its private parts: the queue ``_tx`` its thread reads (future,
+    function) pairs from, ``_conn`` and ``_running`` (all present in 0.20 through 0.22;
+    setup.cfg pins the range, tests/test_connection.py checks them). ``work`` runs on the
+    worker thread: it must not touch the event loop. Once queued it runs, whatever
+    becomes of the future.
     """
-    sync = conn._conn
-    result: T = await conn._execute(work, sync)
-    return result
+    if not conn._running:
+        raise ValueError("Connection closed")
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    conn._tx.put_nowait((future, functools.partial(work, conn._conn)))
+    return future
+
+
+async def run_in_worker(conn: aiosqlite.Connection, work: Work[T]) -> T:
+    """Run ``work`` on aiosqlite's own thread in one hop, and return its result."""
+    return await submit_to_worker(conn, work)
 
 
 def _in_transaction(work: Work[T], file: DbFile | None, db: sqlite3.Connection) -> T:
@@ -137,8 +147,17 @@ async def _execute_script(conn: aiosqlite.Connection, sql: str) -> None:
 class Transactions:
     """Units of work on the one connection, each in one hop to aiosqlite's thread.
 
-    aiosqlite's thread runs queued functions one at a time, in order, so a unit queued
-    with :meth:`run_write` (BEGIN IMMEDIATE … COMMIT) or :meth:`run_read` can never
+    The interface every backend gives (``db/postgres`` too): a unit of work is a plain
+    function of a DB-API connection, run by one of
+
+    - :meth:`run_write`: the unit as its own transaction; its result once committed;
+    - :meth:`run_batched`: the same promise, but the unit may share its transaction with
+      others queued at the same time, each in its own savepoint (group commit: the call
+      path). Such a unit must not end the transaction itself and must not rely on being
+      alone in it; a backend may simply run it as :meth:`run_write`;
+    - :meth:`run_read`: SELECTs only, in order with the writes.
+
+    aiosqlite's thread runs queued functions one at a time, in order, so a unit can never
     interleave with another: no lock is needed, and calls queue their units back to back
     on the database thread instead of one round trip at a time. There is deliberately no
     multi-hop transaction: aiosqlite shares one transaction between all coroutines, so one
@@ -149,6 +168,7 @@ class Transactions:
         self.conn = conn
         #: The file opened; when set, every unit of work checks the path still names it.
         self.file = file
+        self._batches = GroupCommit(self._submit_batch)
 
     async def reopen(self) -> None:
         """Use the file now at the path (never creating one) from the next unit on.
@@ -161,12 +181,27 @@ class Transactions:
         old, self.conn, self.file = self.conn, new, DbFile.at(path)
         await old.close()
 
+    async def close(self) -> None:
+        """Close the connection once the units already queued have run."""
+        await self._batches.flush()
+        await self.conn.close()
+
     async def run_write(self, work: Work[T]) -> T:
         """``work`` as one transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on an error),
         in one hop to the worker thread. Once queued it completes even if the awaiting
         task is cancelled: the unit of work is never cut in half."""
         unit = functools.partial(_in_transaction, work, self.file)
         return await run_in_worker(self.conn, unit)
+
+    async def run_batched(self, work: Work[T]) -> T:
+        """``work`` in a transaction shared with the units queued while the database thread
+        is busy (``db/group_commit.py``); its result (or its exception) only once that
+        transaction has committed. One unit's failure rolls back only its own savepoint."""
+        return await self._batches.run(work)
+
+    def _submit_batch(self, works: list[Work[object]]) -> asyncio.Future[list[Outcome]]:
+        # self.conn and self.file as they are now: a reopen sends later batches to the new file.
+        return submit_to_worker(self.conn, functools.partial(run_batch, works, self.file))
 
     async def run_read(self, work: Work[T]) -> T:
         """``work`` (SELECTs only) in one hop, in order with the transactions."""

@@ -41,7 +41,7 @@ class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQ
         return store
 
     async def close(self) -> None:
-        await self._tx.conn.close()
+        await self._tx.close()
 
     @property
     def transactions(self) -> Transactions:

@@ -15,13 +15,20 @@ from callauth.db.connection import Transactions, connect, run_in_worker
 from callauth.db.store import Store
 
 
-def test_aiosqlite_is_a_version_whose_private_execute_we_use() -> None:
-    # run_in_worker relies on Connection._execute(fn, *args) and Connection._conn;
-    # setup.cfg pins aiosqlite to the versions checked to have both.
+async def test_aiosqlite_is_a_version_whose_private_parts_we_use(db_path: str) -> None:
+    # submit_to_worker relies on Connection._tx (the queue of (future, function) pairs its
+    # thread runs), _conn and _running; setup.cfg pins aiosqlite to the versions checked.
     major, minor = (int(part) for part in metadata.version("aiosqlite").split(".")[:2])
     assert (0, 20) <= (major, minor) < (0, 23)
-    assert callable(aiosqlite.Connection._execute)
     assert isinstance(aiosqlite.Connection._conn, property)
+    conn = await connect(db_path)
+    try:
+        assert conn._running is True and callable(conn._tx.put_nowait)
+    finally:
+        await conn.close()
+    assert conn._running is False
+    with pytest.raises(ValueError, match="closed"):
+        await run_in_worker(conn, lambda db: None)
 
 
 async def test_work_runs_on_the_connection_thread_and_returns_its_result(db_path: str) -> None:
