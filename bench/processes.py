@@ -81,11 +81,26 @@ def serve(db: str, folder: str) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def bare_panoramisk(folder: str) -> Iterator[str]:
+def bare_panoramisk(folder: str) -> Iterator[Server]:
     agi = f"127.0.0.1:{free_port()}"
     args = [PYTHON, "-m", "bench.bare_panoramisk", "--agi", agi]
-    with _running(args, os.path.join(folder, "bare.log"), "listening"):
-        yield agi
+    with _running(args, os.path.join(folder, "bare.log"), "listening") as process:
+        yield Server("", agi, process.pid)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far, all its threads (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call(server: Server, calls_file: str, rate: float) -> dict[str, Any]:
+    """The load generator at a fixed ``rate``, and the server's CPU time per call over it."""
+    before = cpu_seconds(server.pid)
+    report = loadgen(server.agi, calls_file, rate=rate)
+    report["cpu_ms_per_call"] = (cpu_seconds(server.pid) - before) * 1000 / report["calls"]
+    return report
 
 
 def _json_of(args: list[str], timeout: float = 900) -> dict[str, Any]:
