@@ -3,38 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
+from callauth.db.console_models import CallCounts, Overview
 from callauth.db.store import Store
 
+__all__ = ["CallCounts", "Dashboard", "Overview"]
+
 JST_OFFSET = 9 * 3600
-
-
-@dataclass(frozen=True)
-class CallCounts:
-    start: int  # the first bucket's start (epoch seconds)
-    bucket: int  # seconds per bucket
-    buckets: int
-    #: outcome → one count per bucket, oldest first
-    by_outcome: dict[str, list[int]]
-
-    @property
-    def total(self) -> int:
-        return sum(sum(counts) for counts in self.by_outcome.values())
-
-    @property
-    def verified(self) -> int:
-        return sum(self.by_outcome.get("verified", []))
-
-
-@dataclass(frozen=True)
-class Overview:
-    last_day: CallCounts  # by hour
-    last_month: CallCounts  # by day
-    #: Seconds from a password passed to the call that verified it, last 30 days.
-    median_to_verified: float | None
-    verified_logins: int
-    pending_now: int
 
 
 def _counts(db: sqlite3.Connection, start: int, bucket: int, buckets: int) -> CallCounts:

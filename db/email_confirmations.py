@@ -5,14 +5,18 @@ same transaction that checks the code; every step is in the audit log, address m
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
 import secrets
 import sqlite3
-from dataclasses import dataclass
 
+from callauth.db.models import ConfirmOutcome, ConfirmResult, Origin, PendingEmail
 from callauth.db.store import Store
+
+__all__ = [
+    "ConfirmOutcome", "ConfirmResult", "EmailConfirmations", "Origin", "PendingEmail",
+    "masked_email",
+]  # fmt: skip
 
 #: How far back :meth:`EmailConfirmations.start` counts the codes a holder was sent.
 SEND_WINDOW = 3600
@@ -30,40 +34,6 @@ def masked_email(email: str | None) -> str:
 
 def _digest(salt: str, code: str) -> str:
     return hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
-
-
-class ConfirmOutcome(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    WRONG_CODE = "wrong_code"
-    EXPIRED = "expired"
-    LOCKED = "locked"  # too many wrong codes: a new code is needed
-    NONE = "none"  # nothing is waiting for a code
-
-
-@dataclass(frozen=True)
-class PendingEmail:
-    id: int
-    holder_id: int
-    email: str
-    created_at: int
-    expires_at: int
-    tries: int
-    state: str
-
-
-@dataclass(frozen=True)
-class ConfirmResult:
-    outcome: ConfirmOutcome
-    tries_left: int
-    email: str | None  # the address in question (confirmed or not)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Who asked, for the audit line: the session's opaque reference and the address."""
-
-    session_ref: str
-    ip: str
 
 
 def _pending(row: sqlite3.Row | tuple[object, ...]) -> PendingEmail:

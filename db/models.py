@@ -147,3 +147,67 @@ class ChallengeEvent:
 
     challenge_id: int
     kind: str  # a ChallengeState value, or "withheld_call" / "unavailable_call"
+
+
+class ChangeState(enum.StrEnum):
+    DRAFT = "draft"
+    AWAITING_CALL = "awaiting_call"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class NewPhoneChange:
+    holder_id: int
+    contract_id: int
+    party: str  # holder | insured (when the insured is the holder)
+    old_phone_e164: str | None
+    new_phone_e164: str
+    change_date: str
+    session_ref: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class PhoneChange(NewPhoneChange):
+    id: int
+    state: ChangeState
+    challenge_id: int | None
+    created_at: int
+    expires_at: int | None
+    completed_at: int | None
+
+
+class ConfirmOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WRONG_CODE = "wrong_code"
+    EXPIRED = "expired"
+    LOCKED = "locked"  # too many wrong codes: a new code is needed
+    NONE = "none"  # nothing is waiting for a code
+
+
+@dataclass(frozen=True)
+class PendingEmail:
+    id: int
+    holder_id: int
+    email: str
+    created_at: int
+    expires_at: int
+    tries: int
+    state: str
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    outcome: ConfirmOutcome
+    tries_left: int
+    email: str | None  # the address in question (confirmed or not)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, for the audit line: the session's opaque reference and the address."""
+
+    session_ref: str
+    ip: str

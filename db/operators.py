@@ -7,48 +7,14 @@ the SHA-256 of the cookie's key, so a copy of the database opens no console.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import secrets
 import sqlite3
-from dataclasses import dataclass
 
+from callauth.db.console_models import Operator, OperatorAction, OperatorSession, Role
 from callauth.db.store import Store
 
-
-class Role(enum.StrEnum):
-    VIEWER = "viewer"  # sees the dashboard, coverage and holders
-    SUPPORT = "support"  # and unlocks holders, cancels stuck changes
-    ADMIN = "admin"  # and reads the operators' audit trail
-
-    def allows(self, needed: Role) -> bool:
-        order = list(Role)
-        return order.index(self) >= order.index(needed)
-
-
-@dataclass(frozen=True)
-class Operator:
-    id: int
-    login: str
-    password_hash: str
-    role: Role
-
-
-@dataclass(frozen=True)
-class OperatorSession:
-    operator: Operator
-    csrf: str
-    created_at: int
-
-
-@dataclass(frozen=True)
-class OperatorAction:
-    at: int
-    operator: str  # the login, or "" for a failed login / the command line
-    action: str
-    holder_id: int | None
-    detail: str
-    ip: str
+__all__ = ["Operator", "OperatorAction", "OperatorExists", "OperatorSession", "Operators", "Role"]
 
 
 class OperatorExists(Exception):

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import sqlite3
-from dataclasses import dataclass
 
+from callauth.db.models import ChangeState, NewPhoneChange, PhoneChange
 from callauth.db.rows import add_audit
 
-
-class ChangeState(enum.StrEnum):
-    DRAFT = "draft"
-    AWAITING_CALL = "awaiting_call"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class NewPhoneChange:
-    holder_id: int
-    contract_id: int
-    party: str  # holder | insured (when the insured is the holder)
-    old_phone_e164: str | None
-    new_phone_e164: str
-    change_date: str
-    session_ref: str
-    ip: str
-
-
-@dataclass(frozen=True)
-class PhoneChange(NewPhoneChange):
-    id: int
-    state: ChangeState
-    challenge_id: int | None
-    created_at: int
-    expires_at: int | None
-    completed_at: int | None
+__all__ = ["COLUMNS", "ChangeState", "NewPhoneChange", "PhoneChange", "audit", "change_row"]
 
 
 COLUMNS = (
