@@ -15,9 +15,9 @@ from callauth.ivr.agi_server import start_fastagi
 from callauth.ivr.ami import start_ami
 from callauth.ivr.config import Address, Config, Telephony
 from callauth.preflight import check_ports_free, listeners
+from callauth.site import OUTBOX, STORE, create_site
 from callauth.web import keys
 from callauth.web.admin_app import ADMIN_PORT, create_admin_app
-from callauth.web.app import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def build_app(config: Config) -> web.Application:
     Contexts run in order at start-up and in reverse at shutdown: the store opens first
     and closes last, after the FastAGI server has stopped taking calls.
     """
-    app = create_app(config)
+    app = create_site(config)
     app.cleanup_ctx.append(_admin_ctx)
     if config.demo:
         app.cleanup_ctx.append(_demo_ctx)
@@ -53,7 +53,7 @@ async def _admin_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
-    if await demo.seed(app[keys.STORE]):
+    if await demo.seed(app[STORE]):
         logger.info("seeded demo data")
     print(demo.credentials(), flush=True)
     yield
@@ -73,7 +73,7 @@ async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
-    client = await start_ami(app[keys.CONFIG], app[keys.PBX], app[keys.STORE])
+    client = await start_ami(app[keys.CONFIG], app[keys.PBX], app[STORE])
     try:
         yield
     finally:
@@ -87,9 +87,7 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
         print("Mail: off (mail_enabled = false)", flush=True)
         yield
         return
-    sender = mailer.Mailer(
-        app[keys.OUTBOX], config.site, app[keys.STORE].clock, mailer.transport_for(config)
-    )
+    sender = mailer.Mailer(app[OUTBOX], config.site, app[STORE].clock, mailer.transport_for(config))
     print(f"Mail: {sender.transport.describe()}", flush=True)
     task = asyncio.create_task(sender.run(), name="callauth-mailer")
     try:

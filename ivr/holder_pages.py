@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callauth.db.models import Contract, Holder
-from callauth.db.phone_changes import PhoneChange
+from callauth.db.models import Contract, Holder, PhoneChange
 from callauth.db.store import Store
 from callauth.ivr.login_flow import LoginFlow
 from callauth.ivr.service import VerificationService

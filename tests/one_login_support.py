@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 from callauth.ivr.agi_server import FastAgiServer, start_fastagi
 from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import CallResult, place_call
-from callauth.web.app import create_app
-from callauth.web.keys import SERVICES, STORE
+from callauth.site import STORE, create_site
+from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
 
@@ -98,7 +98,7 @@ async def open_site(tmp_path: pathlib.Path, clock: FakeClock, **settings: Any) -
     config = Config.from_keys(
         db=str(tmp_path / "callauth.db"), agi=Address("127.0.0.1", 0), **settings
     )
-    server = TestServer(create_app(config, clock=clock))
+    server = TestServer(create_site(config, clock=clock))
     await server.start_server()
     await seed_holder(server.app[STORE], "yamada", PASSWORD, "+819012345678")
     fastagi = await start_fastagi(server.app[SERVICES].calls, config.telephony)

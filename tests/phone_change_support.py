@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from callauth.db.models import Contract, Holder, NewContract
-from callauth.web.keys import STORE
+from callauth.site import STORE
 from tests.web_support import call_through_service, csrf_of, login, seed_holder
 
 Client = TestClient[Any, Any]

@@ -18,8 +18,7 @@ from callauth.db.phone_changes import NewPhoneChange, PhoneChanges
 from callauth.db.throttles import ThrottlePolicy, Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.passwords import hash_password
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from callauth.web.sessions import COOKIE_NAME as HOLDER_COOKIE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
@@ -31,7 +30,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 async def make(tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any) -> Client:
     config = Config.from_keys(db=str(tmp_path / "c.db"), enforcement_date="2099-01-01")
-    client: Client = await aiohttp_client(create_app(config, clock=clock))
+    client: Client = await aiohttp_client(create_site(config, clock=clock))
     store = client.app[STORE]
     await seed_holder(store, "yamada", "correct horse", "+819012345678")
     await seed_holder(store, "suzuki", "correct horse", None)

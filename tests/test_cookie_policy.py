@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Address, Config, ConfigError, load
-from callauth.web.app import create_app
+from callauth.site import create_site
 from callauth.web.cookie_policy import bound_to_loopback
 
 Client = TestClient[Any, Any]
@@ -27,7 +27,7 @@ async def cookies_of_login_page(
     tmp_path: pathlib.Path, aiohttp_client: MakeClient, headers: dict[str, str], **settings: Any
 ) -> list[str]:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_site(config))
     response = await client.get("/login", headers=headers)
     assert response.status == 200
     cookies = response.headers.getall("Set-Cookie", [])
@@ -98,7 +98,7 @@ async def redirect_with_cookie(request: web.Request) -> web.Response:
 async def test_a_redirect_raised_with_a_cookie_is_marked_too(
     tmp_path: pathlib.Path, aiohttp_client: MakeClient
 ) -> None:
-    app = create_app(
+    app = create_site(
         Config.from_keys(db=str(tmp_path / "callauth.db"), http=Address("0.0.0.0", 8080))
     )
     app.router.add_get("/redirect", redirect_with_cookie)

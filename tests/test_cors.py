@@ -11,7 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config, ConfigError, load
-from callauth.web.app import CSP, create_app
+from callauth.site import create_site
+from callauth.web.app import CSP
 from tests.conftest import FakeClock
 
 Client = TestClient[Any, Any]
@@ -33,7 +34,7 @@ async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), api_allowed_origins=(INSURER,))
-    return await aiohttp_client(create_app(config))
+    return await aiohttp_client(create_site(config))
 
 
 async def test_a_preflight_from_a_configured_origin_is_granted(client: Client) -> None:
@@ -68,7 +69,7 @@ async def test_a_preflight_for_another_method_is_refused(client: Client) -> None
 async def test_without_configured_origins_every_preflight_is_refused(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    client = await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    client = await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
     response = await client.options(PATH, headers=preflight_headers(INSURER))
     assert response.status == 403
     assert "Access-Control-Allow-Origin" not in response.headers
@@ -105,7 +106,7 @@ async def test_cross_origin_calls_keep_the_per_address_rate_limit(
     config = Config.from_keys(
         db=str(tmp_path / "callauth.db"), api_rate_limit=2, api_allowed_origins=(INSURER,)
     )
-    client = await aiohttp_client(create_app(config, clock=FakeClock()))
+    client = await aiohttp_client(create_site(config, clock=FakeClock()))
     for _ in range(2):
         ok = await client.post(PATH, json={"number": "09012345678"}, headers={"Origin": INSURER})
         assert ok.status == 200

@@ -2,7 +2,7 @@
 
 Two ``Store`` objects on one file are two connections, as two processes are; the last
 test is the real thing: ``callauth-agi`` (a subprocess over pipes) verifies while a
-browser's SSE stream on a running ``create_app`` reads the same file.
+browser's SSE stream on a running ``create_site`` reads the same file.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from callauth.db.external import ExternalChanges
 from callauth.db.models import ChallengeEvent, EndedBy
 from callauth.db.store import Store
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.store_support import create_on
 from tests.test_agi_script import classic_header, run_script
@@ -107,7 +106,7 @@ async def browser(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     """A holder logged in on a running site (real clock), waiting for the call."""
-    client = await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    client = await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
     await seed_holder(client.app[STORE], "yamada", "correct horse", HOLDER_PHONE)
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
     return client

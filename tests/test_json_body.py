@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
+from callauth.site import create_site
 from callauth.web.json_body import MAX_DEPTH, too_deep
 
 Client = TestClient[Any, Any]
@@ -26,7 +26,7 @@ JSON = {"Content-Type": "application/json"}
 async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    return await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    return await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
 
 
 async def refused(client: Client, body: Any, **kwargs: Any) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.db.models import NewContract
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     apply_for,
@@ -36,7 +35,7 @@ def make_client(
 ) -> Callable[..., Awaitable[Client]]:
     async def make(**settings: Any) -> Client:
         config = Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
-        client = await aiohttp_client(create_app(config, clock=clock))
+        client = await aiohttp_client(create_site(config, clock=clock))
         store = client.app[STORE]
         holder = await seed_holder(store, "yamada", "correct horse", "+819012345678")
         await store.add_contract(

@@ -16,7 +16,8 @@ from callauth.db.email_confirmations import EmailConfirmations
 from callauth.db.models import ChallengeState
 from callauth.db.outbox import Outbox
 from callauth.mailer import Mailer, transport_for
-from callauth.web.keys import CONFIG, SERVICES, STORE
+from callauth.site import STORE
+from callauth.web.keys import CONFIG, SERVICES
 from tests.conftest import FakeClock
 from tests.one_login_support import Site, open_site, opened_site
 from tests.smtp_support import SmtpServer

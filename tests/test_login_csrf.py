@@ -13,8 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config, ConfigError
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from callauth.web.login_csrf import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
@@ -31,7 +30,9 @@ def session_rows(db: pathlib.Path) -> int:
 async def app_client(
     aiohttp_client: MakeClient, db: pathlib.Path, clock: FakeClock, **settings: Any
 ) -> Client:
-    client = await aiohttp_client(create_app(Config.from_keys(db=str(db), **settings), clock=clock))
+    client = await aiohttp_client(
+        create_site(Config.from_keys(db=str(db), **settings), clock=clock)
+    )
     if await client.app[STORE].holder_by_login("yamada") is None:
         await seed_holder(client.app[STORE], "yamada", "correct horse")
     return client

@@ -17,8 +17,7 @@ from callauth.db.store import Store
 from callauth.ivr.config import Config
 from callauth.ivr.notify import Notifier
 from callauth.mailer import Mailer, SmtpTransport
-from callauth.web.app import create_app
-from callauth.web.keys import OUTBOX, STORE
+from callauth.site import OUTBOX, STORE, create_site
 from tests.conftest import START, FakeClock
 from tests.phone_change_support import (
     Client,
@@ -109,7 +108,7 @@ async def client(
     aiohttp_client: Callable[..., Awaitable[Client]],
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), smtp=relay.address)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     holder, *_ = await seed_with_contracts(client)
     assert await EmailConfirmations(client.app[STORE]).mark_confirmed(holder.id, "test")
     return client

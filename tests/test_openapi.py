@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
+from callauth.site import create_site
 
 Client = TestClient[Any, Any]
 
@@ -27,7 +27,7 @@ async def fetch_spec(client: Client) -> dict[str, Any]:
 async def test_the_description_is_valid_openapi_3_1(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    client = await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    client = await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
     spec = await fetch_spec(client)
     assert spec["openapi"].startswith("3.1")
     validate(spec)  # raises on any violation of the OpenAPI 3.1 schema
@@ -36,7 +36,7 @@ async def test_the_description_is_valid_openapi_3_1(
 async def test_real_answers_match_the_described_schemas(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    client = await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    client = await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
     spec = await fetch_spec(client)
     schemas = spec["components"]["schemas"]
     for number in ("090-1234-5678", "050-1234-5678", "+1 202 555 0123", "abc", "9" * 65):

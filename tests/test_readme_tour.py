@@ -14,8 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 
@@ -31,7 +30,7 @@ def test_the_tour_calls_the_number_on_the_page_not_a_fixed_one() -> None:
 async def test_the_tours_one_line_script_prints_the_pages_number(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_server: Callable[..., Awaitable[Any]]
 ) -> None:
-    app = create_app(Config(db=str(tmp_path / "c.db")), clock=clock)
+    app = create_site(Config(db=str(tmp_path / "c.db")), clock=clock)
     server: TestServer = await aiohttp_server(app)
     await seed_holder(app[STORE], "demo", "demo1234", "+819012345678")
     line = next(x.strip() for x in TOUR.splitlines() if x.strip().startswith("python3 -c"))

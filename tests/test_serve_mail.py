@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Address, Config
 from callauth.serve import build_app
-from callauth.web.keys import OUTBOX, STORE
+from callauth.site import OUTBOX, STORE
 from tests.smtp_support import SmtpServer
 
 Client = TestClient[Any, Any]

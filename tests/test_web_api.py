@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
+from callauth.site import create_site
 from tests.conftest import FakeClock
 
 Client = TestClient[Any, Any]
@@ -20,7 +20,7 @@ Client = TestClient[Any, Any]
 async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    return await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"))))
+    return await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ async def test_one_address_is_rate_limited_then_served_again(
 ) -> None:
     clock = FakeClock()
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), api_rate_limit=3)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     for _ in range(3):
         response = await client.post("/api/phone/validate", json={"number": "09012345678"})
         assert response.status == 200

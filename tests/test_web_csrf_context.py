@@ -11,8 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from callauth.web.sessions import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
@@ -24,7 +23,7 @@ Client = TestClient[Any, Any]
 async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    app = create_app(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
+    app = create_site(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
     client = await aiohttp_client(app)
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     return client

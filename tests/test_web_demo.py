@@ -12,7 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import CSP, create_app
+from callauth.site import create_site
+from callauth.web.app import CSP
 from tests.web_support import csrf_of
 
 Client = TestClient[Any, Any]
@@ -20,7 +21,7 @@ Factory = Callable[..., Awaitable[Client]]
 
 
 async def demo_client(tmp_path: pathlib.Path, aiohttp_client: Factory, demo: bool) -> Client:
-    return await aiohttp_client(create_app(Config(db=str(tmp_path / "callauth.db"), demo=demo)))
+    return await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"), demo=demo)))
 
 
 async def test_the_demo_form_exists_only_with_demo(

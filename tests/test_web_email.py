@@ -11,8 +11,7 @@ import pytest
 
 from callauth.ivr.config import Config
 from callauth.mailer import Mailer, SmtpTransport
-from callauth.web.app import create_app
-from callauth.web.keys import OUTBOX, STORE
+from callauth.site import OUTBOX, STORE, create_site
 from tests.conftest import FakeClock
 from tests.phone_change_support import Client, seed_with_contracts, verified_login
 from tests.smtp_support import SmtpServer
@@ -31,7 +30,7 @@ async def client(
     config = Config.from_keys(
         db=str(tmp_path / "callauth.db"), smtp=relay.address, site_url=SITE, session_max_age=3600
     )
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", "09012345678")
     return client
@@ -229,7 +228,7 @@ async def test_with_mail_off_no_address_can_be_registered(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
     config = Config.from_keys(db=str(tmp_path / "off.db"), mail_enabled=False)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", "09012345678")
     page = await (await client.get("/mypage/email")).text()

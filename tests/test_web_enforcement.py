@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     PASSWORD,
@@ -39,7 +38,7 @@ def make(enforcement_date: str) -> Callable[..., Awaitable[Client]]:
         config = Config.from_keys(
             db=str(tmp_path / "callauth.db"), enforcement_date=enforcement_date
         )
-        return await aiohttp_client(create_app(config, clock=clock))
+        return await aiohttp_client(create_site(config, clock=clock))
 
     return fixture
 

@@ -10,8 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from callauth.web.sessions import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
@@ -24,7 +23,7 @@ async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), login_limit=3, login_window=900)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     return client
 
@@ -145,7 +144,7 @@ async def test_secure_cookie_when_configured(
     config = Config.from_keys(
         db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600
     )
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_site(config))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     page = await client.get("/login")
     form_cookie = page.headers["Set-Cookie"]

@@ -21,8 +21,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import SERVICES, STORE
+from callauth.site import STORE, create_site
+from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
 
@@ -40,7 +40,7 @@ def config_for(tmp_path: pathlib.Path, **settings: Any) -> Config:
 async def make(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: MakeClient, **settings: Any
 ) -> Client:
-    client = await aiohttp_client(create_app(config_for(tmp_path, **settings), clock=clock))
+    client = await aiohttp_client(create_site(config_for(tmp_path, **settings), clock=clock))
     if await client.app[STORE].holder_by_login("yamada") is None:
         await seed_holder(client.app[STORE], "yamada", RIGHT)
     return client

@@ -13,9 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from callauth.db.models import ChallengeState
 from callauth.ivr.config import Config
+from callauth.site import STORE, create_site
 from callauth.web.admin_app import create_admin_app
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
 
@@ -30,7 +29,7 @@ async def boom(request: web.Request) -> web.Response:
 async def client(
     tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    app = create_app(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
+    app = create_site(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
     await seed_holder(client.app[STORE], "yamada", "correct horse")
@@ -96,7 +95,7 @@ async def test_two_apps_in_one_process_keep_their_own_metrics(
     client: Client, tmp_path: pathlib.Path, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
     await login(client, "yamada", "wrong")
-    other = await aiohttp_client(create_app(Config(db=str(tmp_path / "other.db"))))
+    other = await aiohttp_client(create_site(Config(db=str(tmp_path / "other.db"))))
     other_admin = await aiohttp_client(create_admin_app(other.app))
     found = samples(await (await other_admin.get("/metrics")).text())
     assert found[("callauth_logins_total", (("result", "failure"),))] == 0

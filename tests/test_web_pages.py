@@ -10,8 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 
@@ -22,7 +21,7 @@ Client = TestClient[Any, Any]
 async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
-    client = await aiohttp_client(create_app(Config(db=str(tmp_path / "c.db")), clock=clock))
+    client = await aiohttp_client(create_site(Config(db=str(tmp_path / "c.db")), clock=clock))
     await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
     return client
 

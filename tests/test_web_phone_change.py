@@ -10,8 +10,8 @@ import pytest
 
 from callauth.db.phone_changes import ChangeState
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import SERVICES, STORE
+from callauth.site import STORE, create_site
+from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -29,7 +29,7 @@ async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), call_centre_phone="0120-000-999")
-    return await aiohttp_client(create_app(config, clock=clock))
+    return await aiohttp_client(create_site(config, clock=clock))
 
 
 async def test_contract_list_leads_to_each_contract(client: Client) -> None:

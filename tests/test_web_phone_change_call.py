@@ -15,8 +15,8 @@ from callauth.db.models import ChallengeState
 from callauth.db.phone_changes import ChangeState
 from callauth.ivr.config import Config
 from callauth.ivr.number_pool import CodeMode
-from callauth.web.app import create_app
-from callauth.web.keys import SERVICES, STORE
+from callauth.site import STORE, create_site
+from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     Client,
@@ -38,7 +38,7 @@ async def app_client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Callable[[], Awaitable[Client]]:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
-    app = create_app(config, clock=clock)
+    app = create_site(config, clock=clock)
     first: list[Client] = []
 
     async def make() -> Client:
@@ -254,7 +254,7 @@ async def test_a_change_whose_page_shows_a_code_completes_only_with_that_code(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), code_mode=CodeMode.ALWAYS)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     await seed_with_contracts(client)
     await verified_login(client, "yamada", OLD)
     change_id = await awaiting_call(client)

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient
 from callauth.ivr.agi_server import FastAgiServer, start_fastagi
 from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import place_call
+from callauth.site import STORE, create_site
 from callauth.web.admin_app import create_admin_app
-from callauth.web.app import create_app
-from callauth.web.keys import SERVICES, STORE
+from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.readonly_support import AS_ROOT, Freezer
 from tests.web_support import login, seed_holder
@@ -59,7 +59,7 @@ async def site(
     db = tmp_path / "data" / "callauth.db"
     db.parent.mkdir()
     config = Config.from_keys(db=str(db), agi=Address("127.0.0.1", 0))
-    client = await aiohttp_client(create_app(config, clock=FakeClock()))
+    client = await aiohttp_client(create_site(config, clock=FakeClock()))
     await seed_holder(client.app[STORE], "yamada", "correct horse")
     fastagi = await start_fastagi(client.app[SERVICES].calls, config.telephony)
     try:

@@ -9,13 +9,13 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
+from callauth.site import create_site
 from callauth.web.urls import url
 
 
 @pytest.fixture
 def app(tmp_path: pathlib.Path) -> web.Application:
-    return create_app(Config(db=str(tmp_path / "callauth.db"), demo=True))
+    return create_site(Config(db=str(tmp_path / "callauth.db"), demo=True))
 
 
 def test_every_route_of_the_site_has_a_name(app: web.Application) -> None:

@@ -18,8 +18,7 @@ from aiohttp.test_utils import TestClient
 from callauth.db.models import ChallengeState
 from callauth.ivr import phone_policy
 from callauth.ivr.config import Config
-from callauth.web.app import create_app
-from callauth.web.keys import STORE
+from callauth.site import STORE, create_site
 from callauth.web.sessions import CHALLENGE
 from callauth.web.views_ops import metrics_text
 from tests.conftest import FakeClock
@@ -33,7 +32,7 @@ async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
-    client = await aiohttp_client(create_app(config, clock=clock))
+    client = await aiohttp_client(create_site(config, clock=clock))
     await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
     return client

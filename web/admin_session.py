@@ -8,9 +8,9 @@
   gets 403 on every console page.
 - Every POST under /admin carries the session's own CSRF token (the holders' middleware
   skips /admin, web/csrf.py); the login form a signed double-submit nonce of its own.
-- Logins are counted by the store's throttles (db/throttles.py) under keys of their own
-  (``op:`` before the login and the address), so a holder's failures never slow an
-  operator down nor the other way round.
+- Logins, sessions and the console's actions are the services' (ivr/console_auth.py,
+  ivr/admin_ops.py): logins are counted by the store's throttles under keys of their own,
+  so a holder's failures never slow an operator down nor the other way round.
 """
 
 from __future__ import annotations
@@ -26,40 +26,21 @@ import aiohttp_jinja2
 from aiohttp import web
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from callauth.db import server_secrets
-from callauth.db.operators import Operators, OperatorSession, Role
-from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.db.console_models import OperatorSession, Role
 from callauth.ivr.jst import JST
-from callauth.web.flow import client_address
-from callauth.web.keys import CONFIG, STORE
+from callauth.web.keys import SERVICES
 from callauth.web.responses import no_store
 from callauth.web.urls import url
 
 COOKIE = "callauth_operator"
 PATH = "/admin"
 NONCE_COOKIE = "callauth_operator_login"
-#: Idle minutes before a console session ends, and its longest life (a working day).
-IDLE = 30 * 60
-LIFETIME = 10 * 3600
-KEY_PREFIX = "op:"
+#: The name of the generated key that signs the login form's token.
+SECRET_NAME = "operator_login_csrf"
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 _NONCE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")
 _CACHE = web.RequestKey("operator_session", object)
 Handler = Callable[[web.Request, OperatorSession], Awaitable[web.StreamResponse]]
-
-
-def operators(request: web.Request) -> Operators:
-    return Operators(request.app[STORE])
-
-
-def throttles(request: web.Request) -> Throttles:
-    config = request.app[CONFIG].web
-    policy = ThrottlePolicy(config.login_limit, config.login_window, config.login_id_lock)
-    return Throttles(request.app[STORE], policy)
-
-
-def throttle_keys(request: web.Request, login: str) -> tuple[str, str]:
-    return KEY_PREFIX + login, KEY_PREFIX + client_address(request)
 
 
 async def current(request: web.Request) -> OperatorSession | None:
@@ -68,7 +49,7 @@ async def current(request: web.Request) -> OperatorSession | None:
     key = request.cookies.get(COOKIE, "")
     found = None
     if _KEY_SHAPE.fullmatch(key):
-        found = await operators(request).session(key, IDLE, LIFETIME)
+        found = await request.app[SERVICES].console.session(key)
     request[_CACHE] = found
     return found
 
@@ -145,9 +126,7 @@ def requires(
 
 
 async def _signer(request: web.Request) -> URLSafeTimedSerializer:
-    secret = request.app[CONFIG].web.secret_key or await server_secrets.get_or_create(
-        request.app[STORE], "operator_login_csrf", secrets.token_urlsafe(32)
-    )
+    secret = await request.app[SERVICES].form_secrets.key(SECRET_NAME)
     return URLSafeTimedSerializer(secret, salt="callauth.operator-login")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callauth.db.store import Clock
+from callauth.db.clock import Clock
 from callauth.ivr.config import Site
 
 

@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from callauth.web.keys import STORE
+from callauth.web.keys import SERVICES
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,11 @@ def error_page(
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # The store's health (db/health.py): a page that would need it says so up front, even
-    # one that reads nothing (the login form), and a store failure is a 503, not a 500.
-    store = request.app.get(STORE)
-    if store is not None and not store.health.usable:
+    # The store's health (ivr/site_health.py): a page that would need it says so up front,
+    # even one that reads nothing (the login form), and a store failure is a 503, not a 500.
+    services = request.app.get(SERVICES)
+    health = services.health if services is not None else None
+    if health is not None and not health.usable:
         if not request.path.startswith(_WITHOUT_STORE):
             return error_page(request, 503, *_UNAVAILABLE, {"Retry-After": RETRY_AFTER})
     try:
@@ -67,7 +68,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (web.HTTPException, asyncio.CancelledError):
         raise
     except Exception as exc:
-        if store is not None and store.health.failed(exc):  # logged there, once per change
+        if health is not None and health.failed(exc):  # logged there, once per change
             return error_page(request, 503, *_UNAVAILABLE, {"Retry-After": RETRY_AFTER})
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_page(request, 500, *_SERVER_ERROR)

@@ -1,4 +1,7 @@
-"""Typed application keys: every shared object the web app holds, in one place."""
+"""Typed application keys: every shared object the web app holds, in one place.
+
+The domain is reached only through ``SERVICES``; the web holds no store.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +9,24 @@ import asyncio
 
 from aiohttp import web
 
-from callauth.db.outbox import Outbox
-from callauth.db.store import Clock, Store
+from callauth.db.clock import Clock
 from callauth.ivr.config import Config
-from callauth.ivr.email_verification import EmailVerification
 from callauth.ivr.pbx_state import PbxState
 from callauth.ivr.services import Services
-from callauth.web.coverage import CoverageCache
 from callauth.web.login_csrf import LoginCsrf
 from callauth.web.metrics import Metrics
 from callauth.web.throttle import RateLimit
 
 CONFIG = web.AppKey("CONFIG", Config)
-#: The clock shared by the store, the throttle and the views (a fake one in tests).
+#: The clock shared by the services, the throttle and the views (a fake one in tests).
 CLOCK = web.AppKey[Clock]("CLOCK")
-STORE = web.AppKey("STORE", Store)
 #: The domain's services (ivr/services.py): every flow a view starts is one of their methods.
 SERVICES = web.AppKey("SERVICES", Services)
 #: The login form's CSRF signer.
 LOGIN_CSRF = web.AppKey("LOGIN_CSRF", LoginCsrf)
 API_LIMIT = web.AppKey("API_LIMIT", RateLimit)
 METRICS = web.AppKey("METRICS", Metrics)
-#: Mails waiting to be sent; the composition root's mailer drains it.
-OUTBOX = web.AppKey("OUTBOX", Outbox)
-#: E-mail addresses confirmed by a code mailed to them (My Page).
-EMAILS = web.AppKey("EMAILS", EmailVerification)
 #: What AMI tells of the PBX; the composition root's AMI client writes it.
 PBX = web.AppKey("PBX", PbxState)
 #: Running SSE handlers, cancelled at shutdown so a waiting browser never delays it.
 SSE_TASKS = web.AppKey[set[asyncio.Task[None]]]("SSE_TASKS")
-#: The operator console's registration coverage, counted at most once a minute.
-COVERAGE = web.AppKey("COVERAGE", CoverageCache)

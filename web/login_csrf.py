@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp_session import STORAGE_KEY
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
-from callauth.db.store import Clock
+from callauth.db.clock import Clock
 
 COOKIE_NAME = "callauth_login_csrf"
 COOKIE_PATH = "/login"

@@ -9,12 +9,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from callauth.web import views_admin_auth, views_admin_dashboard, views_admin_holders
-from callauth.web.coverage import CoverageCache
-from callauth.web.keys import COVERAGE
 
 
 def setup_admin_routes(app: web.Application) -> None:
-    app[COVERAGE] = CoverageCache()
     add_get, add_post = app.router.add_get, app.router.add_post
     add_get("/admin/login", views_admin_auth.login_form, name="admin.login")
     add_post("/admin/login", views_admin_auth.login, name="admin.login")

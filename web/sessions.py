@@ -1,4 +1,5 @@
-"""Server-side sessions: aiohttp-session storage over the store's ``web_sessions`` table.
+"""Server-side sessions: aiohttp-session storage over the services' session rows
+(ivr/holder_sessions.py).
 
 The cookie carries only a random key; the data stays on the server, so logging out or
 rotating really ends the old session. Keys are never logged.
@@ -13,7 +14,7 @@ import secrets
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
-from callauth.web.keys import STORE
+from callauth.web.keys import SERVICES
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ CHALLENGE = "challenge_id"
 HOLDER = "holder_id"
 
 
-class StoreStorage(AbstractStorage):
+class ServerStorage(AbstractStorage):
     def __init__(self, *, max_age: int, secure: bool) -> None:
         super().__init__(
             cookie_name=COOKIE_NAME,
@@ -42,7 +43,7 @@ class StoreStorage(AbstractStorage):
         key = self.load_cookie(request)
         raw = None
         if key and _KEY_SHAPE.fullmatch(key):
-            raw = await request.config_dict[STORE].load_session(key)
+            raw = await request.config_dict[SERVICES].sessions.load(key)
         if raw is None:
             return Session(None, data=None, new=True, max_age=self.max_age)
         try:
@@ -55,18 +56,18 @@ class StoreStorage(AbstractStorage):
     async def save_session(
         self, request: web.Request, response: web.StreamResponse, session: Session
     ) -> None:
-        store = request.config_dict[STORE]
+        rows = request.config_dict[SERVICES].sessions
         key = session.identity
         if session.empty:
             if key is not None:
-                await store.delete_session(key)
+                await rows.delete(key)
             self.save_cookie(response, "", max_age=session.max_age)
             return
         if key is None:
             key = secrets.token_urlsafe(32)
             session.set_new_identity(key)
         data = self._encoder(self._get_session_data(session))
-        await store.save_session(key, data, self.max_age or 0)
+        await rows.save(key, data, self.max_age or 0)
         self.save_cookie(response, key, max_age=session.max_age)
 
 
@@ -78,5 +79,5 @@ async def renew(request: web.Request) -> Session:
     """
     old = await get_session(request)
     if old.identity is not None:
-        await request.config_dict[STORE].delete_session(old.identity)
+        await request.config_dict[SERVICES].sessions.delete(old.identity)
     return await new_session(request)

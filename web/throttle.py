@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from callauth.db.store import Clock
+from callauth.db.clock import Clock
 
 #: Keys kept at most; beyond that the quietest ones are forgotten first.
 MAX_KEYS = 100_000

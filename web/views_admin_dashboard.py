@@ -13,13 +13,12 @@ import io
 
 from aiohttp import web
 
-from callauth.db.dashboard import CallCounts, Dashboard
-from callauth.db.operators import OperatorSession, Role
+from callauth.db.console_models import CallCounts, OperatorSession, Role
 from callauth.ivr.jst import JST
 from callauth.web import admin_session as adm
 from callauth.web.filters import masked_phone
 from callauth.web.flow import client_address
-from callauth.web.keys import CONFIG, COVERAGE, PBX, STORE
+from callauth.web.keys import CONFIG, PBX, SERVICES
 from callauth.web.responses import no_store
 
 OUTCOMES = {
@@ -53,7 +52,7 @@ def _share(counts: CallCounts) -> str:
 
 @adm.requires(Role.VIEWER)
 async def dashboard(request: web.Request, session: OperatorSession) -> web.Response:
-    overview = await Dashboard(request.app[STORE]).overview()
+    overview = await request.app[SERVICES].admin.overview()
     pbx = request.app[PBX].snapshot()
     charts = {
         "day": _series(overview.last_day, "%H時"),
@@ -71,13 +70,13 @@ async def dashboard(request: web.Request, session: OperatorSession) -> web.Respo
 
 @adm.requires(Role.VIEWER)
 async def coverage(request: web.Request, session: OperatorSession) -> web.Response:
-    config = request.app[CONFIG]
-    found = await request.app[COVERAGE].get(request.app[STORE], config.telephony.allowed_kinds)
+    admin = request.app[SERVICES].admin
+    found = await admin.coverage()
     chart = {"labels": ["利用できる番号", "未登録", "利用できない番号"],
              "data": [found.usable, found.none, found.unusable]}  # fmt: skip
     context = {"coverage": found, "chart": chart, "kinds": KINDS,
-               "enforcement_date": config.site.enforcement_date,
-               "enforced": config.site.phone_required(request.app[STORE].clock())}  # fmt: skip
+               "enforcement_date": request.app[CONFIG].site.enforcement_date,
+               "enforced": admin.enforced()}  # fmt: skip
     return adm.render(request, "admin_coverage.html", session, context)
 
 
@@ -85,9 +84,7 @@ async def coverage(request: web.Request, session: OperatorSession) -> web.Respon
 async def coverage_csv(request: web.Request, session: OperatorSession) -> web.Response:
     """Holders to contact: no number, or one that cannot verify (UTF-8 with a BOM, so that
     Excel opens the Japanese as such)."""
-    store, config = request.app[STORE], request.app[CONFIG]
-    found = await request.app[COVERAGE].get(store, config.telephony.allowed_kinds)
-    rows = await Dashboard(store).holders_with(set(found.unusable_numbers), without=True)
+    rows = await request.app[SERVICES].admin.to_contact(session, client_address(request))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -96,9 +93,6 @@ async def coverage_csv(request: web.Request, session: OperatorSession) -> web.Re
     for login_id, name, kana, email, phone in rows:
         writer.writerow([login_id, name, kana, email, "利用できない番号" if phone else "未登録",
                          masked_phone(phone) if phone else ""])  # fmt: skip
-    await adm.operators(request).audit(
-        session.operator.id, "coverage_csv", None, f"{len(rows)} holders", client_address(request)
-    )
     return no_store(web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
         headers={"Content-Type": "text/csv; charset=utf-8",

@@ -27,7 +27,7 @@ from callauth.ivr.email_verification import (
 )
 from callauth.ivr.notices import jst_time
 from callauth.web.flow import client_address, require_holder, session_ref
-from callauth.web.keys import CONFIG, EMAILS
+from callauth.web.keys import CONFIG, SERVICES
 from callauth.web.responses import no_store
 from callauth.web.urls import url
 
@@ -76,7 +76,7 @@ async def _form(
     request: web.Request, holder: Holder, email: str = "", error: str | None = None
 ) -> web.Response:
     mail_on = request.app[CONFIG].site.mail_enabled
-    pending = await request.app[EMAILS].pending_of(holder.id) if mail_on else None
+    pending = await request.app[SERVICES].emails.pending_of(holder.id) if mail_on else None
     return await _render(
         request, "email_form.html", holder=holder, email=email, pending=pending,
         error=error if mail_on else _MAIL_OFF, mail_on=mail_on,
@@ -111,7 +111,9 @@ async def email_confirm(request: web.Request) -> web.Response:
     error = _error_of(email, email)
     if error or not request.app[CONFIG].site.mail_enabled:
         return await _form(request, holder, email, error)
-    pending = await request.app[EMAILS].send_code(holder.id, email, _origin(request, session))
+    pending = await request.app[SERVICES].emails.send_code(
+        holder.id, email, _origin(request, session)
+    )
     if pending is None:
         return await _form(request, holder, email, _TOO_MANY_SENT)
     raise web.HTTPSeeOther(url(request, "email.verify"))
@@ -133,7 +135,7 @@ async def _verify(
 ) -> web.Response:
     """The code page; ``email`` is the address to send a new code to once this one is
     used up (expired, too many tries)."""
-    pending = await request.app[EMAILS].pending_of(holder.id)
+    pending = await request.app[SERVICES].emails.pending_of(holder.id)
     email = pending.email if pending else email
     if email is None:
         raise web.HTTPSeeOther(url(request, "email"))
@@ -150,7 +152,7 @@ async def verify_submit(request: web.Request) -> web.Response:
     code = clean_code(typed)
     if code is None:
         return await _verify(request, holder, "", f"{CODE_DIGITS}桁の数字で入力してください。")
-    result = await request.app[EMAILS].confirm(holder.id, code, _origin(request, session))
+    result = await request.app[SERVICES].emails.confirm(holder.id, code, _origin(request, session))
     if result.outcome is ConfirmOutcome.CONFIRMED:
         raise web.HTTPSeeOther(url(request, "mypage", query={"done": "email"}))
     if result.outcome is ConfirmOutcome.NONE:

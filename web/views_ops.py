@@ -11,17 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
-from callauth.db.health import StoreHealth
-from callauth.web.keys import METRICS, PBX, STORE
+from callauth.ivr.site_health import StoreHealth
+from callauth.web.keys import METRICS, PBX, SERVICES
 
 logger = logging.getLogger(__name__)
 
 
 async def store_problem(app: web.Application) -> StoreHealth | None:
     """The one probe of the store, for both health answers: None, or what is wrong."""
-    # A real write, and the file still the one opened (db/health.py; logged once per change).
-    health = await app[STORE].probe()
-    return None if health.ok else health
+    # A real write, and the file still the one opened (logged once per change).
+    return await app[SERVICES].health.problem()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -42,5 +41,5 @@ async def detailed_health(site: web.Application) -> tuple[int, dict[str, Any]]:
 
 
 async def metrics_text(site: web.Application) -> bytes:
-    counts = await site[STORE].outcome_counts()
+    counts = await site[SERVICES].health.outcome_counts()
     return site[METRICS].render(counts)

@@ -13,8 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session
 
-from callauth.db.models import Holder
-from callauth.db.phone_changes import ChangeState, PhoneChange
+from callauth.db.models import ChangeState, Holder, PhoneChange
 from callauth.ivr.phone_change_flow import Confirmed
 from callauth.web.errors import error_page
 from callauth.web.flow import client_address, require_holder, session_ref

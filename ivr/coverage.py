@@ -12,8 +12,8 @@ import asyncio
 import collections
 from dataclasses import dataclass, field
 
+from callauth.db.clock import Clock
 from callauth.db.dashboard import Dashboard
-from callauth.db.store import Store
 from callauth.ivr import phone_policy
 
 #: Seconds a computed coverage is shown before it is counted again.
@@ -58,14 +58,16 @@ def classify(numbers: list[tuple[str | None, int]], allowed: frozenset[str], now
 
 
 class CoverageCache:
-    def __init__(self) -> None:
+    def __init__(self, dashboard: Dashboard, clock: Clock) -> None:
+        self._dashboard = dashboard
+        self._clock = clock
         self._last: Coverage | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, store: Store, allowed: frozenset[str]) -> Coverage:
+    async def get(self, allowed: frozenset[str]) -> Coverage:
         async with self._lock:  # one count at a time; the others wait for its answer
-            now = store.clock()
+            now = self._clock()
             if self._last is None or now - self._last.computed_at >= TTL:
-                numbers = await Dashboard(store).registered_numbers()
+                numbers = await self._dashboard.registered_numbers()
                 self._last = await asyncio.to_thread(classify, numbers, allowed, now)
             return self._last
