@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from callauth import check_number, holders, operators, pbx, sample_secrets
+from callauth.db import backend
 from callauth.ivr.config import Config, ConfigError, load_file
 
 #: A simulated call that takes longer than this is reported as a failure.
@@ -113,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(config)
         except (OSError, sqlite3.Error) as exc:
             # A port in use, a database that cannot be opened: say which, without a traceback.
-            print(f"callauth: cannot start: {exc} (database {config.db}, web {config.web.http},"
+            print(f"callauth: cannot start: {exc} (database {backend.shown(config.db)},"
+                  f" web {config.web.http},"
                   f" FastAGI {config.telephony.agi})", file=sys.stderr)  # fmt: skip
             return 2
         return 0

@@ -16,6 +16,7 @@ import sqlite3
 import sys
 
 from callauth import holders_import
+from callauth.db import backend
 from callauth.db.store import Store
 from callauth.db.throttles import ThrottlePolicy, Throttles
 from callauth.ivr.config import Config
@@ -46,7 +47,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     try:
         store = await Store.open(config.db)
     except (OSError, sqlite3.Error) as exc:
-        print(f"callauth holders: cannot open the database {config.db}: {exc}", file=sys.stderr)
+        print(
+            f"callauth holders: cannot open the database {backend.shown(config.db)}: {exc}",
+            file=sys.stderr,
+        )
         return 2
     try:
         if args.action == "import":

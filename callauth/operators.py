@@ -16,6 +16,7 @@ import re
 import sqlite3
 import sys
 
+from callauth.db import backend
 from callauth.db.operators import OperatorExists, Operators, Role
 from callauth.db.store import Store
 from callauth.ivr.config import Config
@@ -67,7 +68,10 @@ async def _add(config: Config, login: str, role: Role, password_hash: str) -> in
     try:
         store = await Store.open(config.db)
     except (OSError, sqlite3.Error) as exc:
-        print(f"callauth operators: cannot open the database {config.db}: {exc}", file=sys.stderr)
+        print(
+            f"callauth operators: cannot open the database {backend.shown(config.db)}: {exc}",
+            file=sys.stderr,
+        )
         return 2
     try:
         await Operators(store).add(login, password_hash, role)

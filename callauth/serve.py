@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from callauth import demo, mailer
+from callauth.db import backend
 from callauth.ivr import number_pool
 from callauth.ivr.agi_server import start_fastagi
 from callauth.ivr.ami import start_ami
@@ -122,7 +123,10 @@ def run(config: Config) -> None:
         logger.warning("%s", warning)
     # A port in use must not cost a created and migrated database: check before opening it.
     check_ports_free(listeners(config))
-    print(f"callauth: database {config.db}, call mode {config.telephony.call_mode}", flush=True)
+    print(
+        f"callauth: database {backend.shown(config.db)}, call mode {config.telephony.call_mode}",
+        flush=True,
+    )
     web.run_app(
         build_app(config),
         host=config.web.http.host,

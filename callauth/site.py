@@ -31,7 +31,7 @@ def create_site(config: Config, *, clock: Clock = system_clock) -> web.Applicati
 
     @contextlib.asynccontextmanager
     async def open_services() -> AsyncIterator[Services]:
-        store = await Store.open(config.db, clock)
+        store = await Store.open(config.db, clock, pool=config.db_pool)
         try:
             health = await store.probe()
             if not health.ok:  # a site that cannot record a login or a call must not start

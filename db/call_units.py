@@ -102,8 +102,7 @@ def caller_rows(
 
 def record_call(db: sqlite3.Connection, call: NewCall, verify: int | None) -> Logged:
     """Insert the call (and verify ``verify``) inside the caller's transaction."""
-    call_id = db.execute(INSERT_CALL, call_values(call)).lastrowid
-    assert call_id is not None
+    call_id: int = db.execute(INSERT_CALL, call_values(call)).fetchone()[0]
     hint = _HINTS.get(call.outcome) or _HINTS.get(call.reason)
     told: tuple[int, ...] = ()
     if hint is not None and call.challenge_id is not None:

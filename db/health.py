@@ -69,7 +69,7 @@ def _touch(now: int, db: sqlite3.Connection) -> None:
     # The count always changes: a row rewritten with equal values is not written at all.
     db.execute(
         "INSERT INTO health (id, probes, probed_at) VALUES (1, 1, ?)"
-        " ON CONFLICT (id) DO UPDATE SET probes = probes + 1, probed_at = excluded.probed_at",
+        " ON CONFLICT (id) DO UPDATE SET probes = health.probes + 1, probed_at = excluded.probed_at",
         (now,),
     )
 

@@ -134,17 +134,16 @@ def _holder(
     ).fetchone()
     values = [getattr(new, name) for name in HOLDER_FIELDS]
     if row is None:
-        cursor = db.execute(
+        holder_id: int = db.execute(
             f"INSERT INTO holders (login_id, password_hash, {columns}, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             # "!" is no argon2 hash, so it never verifies: only a dry run (rolled back) or a
             # caller that forgot a hash would write it, and neither lets anyone in.
             (new.login_id, hashes.get(new.login_id, "!"), *values, now),
-        )
-        assert cursor.lastrowid is not None
+        ).fetchone()[0]
         report.created.append(new.login_id)
-        _audit(db, now, cursor.lastrowid, "holder_imported", f"created by {actor}")
-        return cursor.lastrowid
+        _audit(db, now, holder_id, "holder_imported", f"created by {actor}")
+        return holder_id
     holder_id = int(row[0])
     changed = [name for name, old in zip(HOLDER_FIELDS, row[1:], strict=True)
                if old != getattr(new, name)]  # fmt: skip

@@ -23,10 +23,9 @@ class HolderQueries:
 
     async def add_holder(self, new: NewHolder) -> Holder:
         values = (*dataclasses.astuple(new), self.clock())
-        holder_id = await self._tx.run_write(
-            lambda db: db.execute(_INSERT_HOLDER, values).lastrowid
+        holder_id: int = await self._tx.run_write(
+            lambda db: db.execute(f"{_INSERT_HOLDER} RETURNING id", values).fetchone()[0]
         )
-        assert holder_id is not None
         return Holder(id=holder_id, **dataclasses.asdict(new))
 
     async def add_holders(self, rows: Iterable[NewHolder]) -> int:
@@ -58,11 +57,12 @@ class HolderQueries:
         columns = ", ".join(["holder_id", *fields])
         marks = ", ".join("?" * (len(fields) + 1))
         sql, values = (
-            f"INSERT INTO contracts ({columns}) VALUES ({marks})",
+            f"INSERT INTO contracts ({columns}) VALUES ({marks}) RETURNING id",
             (holder_id, *fields.values()),
         )
-        contract_id = await self._tx.run_write(lambda db: db.execute(sql, values).lastrowid)
-        assert contract_id is not None
+        contract_id: int = await self._tx.run_write(
+            lambda db: db.execute(sql, values).fetchone()[0]
+        )
         return Contract(id=contract_id, holder_id=holder_id, **fields)
 
     async def contracts_of(self, holder_id: int) -> list[Contract]:

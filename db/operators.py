@@ -41,12 +41,12 @@ class Operators:
             try:
                 cursor = db.execute(
                     "INSERT INTO operators (login, password_hash, role, created_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?) RETURNING id",
                     (login, password_hash, role.value, now),
                 )
-            except sqlite3.IntegrityError as exc:
+            except sqlite3.IntegrityError as exc:  # PostgreSQL's too (db/pg_cursor.py)
                 raise OperatorExists(login) from exc
-            assert cursor.lastrowid is not None
+            operator_id: int = cursor.fetchone()[0]
             _audit(
                 db,
                 now,
@@ -56,7 +56,7 @@ class Operators:
                 f"{login} ({role.value}) by the command line",
                 "",
             )
-            return Operator(cursor.lastrowid, login, password_hash, role)
+            return Operator(operator_id, login, password_hash, role)
 
         return await self._tx.run_write(work)
 

@@ -57,11 +57,11 @@ class Outbox:
         def work(db: sqlite3.Connection) -> int:
             cursor = db.execute(
                 "INSERT INTO outbox (created_at, to_addr, subject, body, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (now, to, subject, body, now),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            mail_id: int = cursor.fetchone()[0]
+            return mail_id
 
         mail_id = await self._tx.run_write(work)
         self._queued.set()

@@ -14,6 +14,7 @@ CALL_FIELDS = [f.name for f in dataclasses.fields(NewCall)]
 call_values = operator.attrgetter(*CALL_FIELDS)
 INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_FIELDS)}) VALUES ({', '.join('?' * len(CALL_FIELDS))})"
+    " RETURNING id"
 )
 
 

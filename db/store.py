@@ -1,25 +1,25 @@
 """The store: every query callauth makes, as plain async methods returning frozen rows.
 
-Each method is one transaction in one hop to aiosqlite's thread (``Transactions``). The
+Each method is one transaction in one hop to the database's thread (``Transactions``). The
 queries live with what they are about (``db/holders.py``, ``db/challenges.py``,
 ``db/calls.py``, ``db/sessions.py``, ``db/audit.py``); ``Store`` joins them over one
 connection. State changes are compare-and-set UPDATEs guarded by the expected old state,
-so a race can never verify twice or resurrect an expired challenge.
+so a race can never verify twice or resurrect an expired challenge. The database is a
+SQLite file (the default) or a PostgreSQL server, named by a URL (db/backend.py); nothing
+above db/ can tell which.
 """
 
 from __future__ import annotations
 
 import functools
 
-import aiosqlite
-
+from callauth.db import backend
 from callauth.db.audit import AuditEntry, AuditQueries
 from callauth.db.call_units import CallerRows, RecordedCall
 from callauth.db.calls import CallQueries
 from callauth.db.challenges import ChallengeQueries
 from callauth.db.clock import Clock, system_clock
-from callauth.db.connection import Transactions, connect
-from callauth.db.dbfile import DbFile
+from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
 from callauth.db.health import Health, StoreHealth
 from callauth.db.holders import HolderQueries
@@ -29,16 +29,16 @@ __all__ = ["AuditEntry", "CallerRows", "Clock", "RecordedCall", "Store", "system
 
 
 class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQueries):
-    def __init__(self, conn: aiosqlite.Connection, clock: Clock = system_clock) -> None:
-        self._tx = Transactions(conn)
+    def __init__(self, transactions: Transactions, clock: Clock = system_clock) -> None:
+        self._tx = transactions
         self.clock = clock
         self.events = ChallengeEvents()
 
     @classmethod
-    async def open(cls, path: str, clock: Clock = system_clock) -> Store:
-        store = cls(await connect(path), clock)
-        store._tx.file = DbFile.at(path)  # every unit of work checks it is still there
-        return store
+    async def open(cls, where: str, clock: Clock = system_clock, *, pool: int = 4) -> Store:
+        """The database at ``where``: a SQLite path (or ``sqlite:///path``), or a
+        ``postgresql://`` URL served by ``pool`` connections."""
+        return cls(await backend.open_transactions(where, pool), clock)
 
     async def close(self) -> None:
         await self._tx.close()
@@ -56,3 +56,8 @@ class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQ
     async def probe(self) -> StoreHealth:
         """A real write in a transaction, and the file at the path still the one opened."""
         return await self.health.probe()
+
+    async def watch_changes(self) -> None:
+        """Until cancelled: tell this process's waiting pages of the challenge changes
+        other processes commit (SQLite: polling its data_version; PostgreSQL: LISTEN)."""
+        await backend.watch_changes(self._tx, self.events)

@@ -208,8 +208,8 @@ class Throttles:
                 (_LOGIN, login_id),
             )
             db.execute(
-                "UPDATE login_throttles SET failures = max(0, failures - 1)"
-                " WHERE scope = ? AND login_id = '' AND address = ?",
+                "UPDATE login_throttles SET failures = failures - 1"
+                " WHERE scope = ? AND login_id = '' AND address = ? AND failures > 0",
                 (_ADDRESS, address),
             )
 

@@ -1,7 +1,8 @@
 """The background work of a running site: every second the store's probe, expiring
 challenges whose time is up and settling phone changes; now and then purging expired
 sessions and login throttles that hold nothing back; and noticing the classic AGI
-script's writes (db/external.py) so that waiting pages hear of them too."""
+script's and other instances' writes (Store.watch_changes) so that waiting pages hear of
+them too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from callauth.db.external import ExternalChanges
 from callauth.db.store import Store
 from callauth.db.throttles import Throttles
 from callauth.ivr.service import VerificationService
@@ -29,11 +29,11 @@ async def housekeeping(
     store: Store, calls: VerificationService, throttles: Throttles
 ) -> AsyncIterator[None]:
     """The background tasks while the ``async with`` block lasts."""
-    watcher = ExternalChanges(store.transactions, store.events)
     tasks = [
         asyncio.create_task(_chores(store, calls), name="callauth-housekeeping"),
         asyncio.create_task(_purge(throttles), name="callauth-throttle-purge"),
-        asyncio.create_task(watcher.run(), name="callauth-external-changes"),
+        # Other processes' changes (SQLite: data_version polled; PostgreSQL: LISTEN).
+        asyncio.create_task(store.watch_changes(), name="callauth-external-changes"),
     ]
     try:
         yield

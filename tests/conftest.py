@@ -1,13 +1,18 @@
-"""Shared fixtures: a real SQLite file under tmp_path and a clock the test moves."""
+"""Shared fixtures: a real SQLite file under tmp_path (or, in the modules marked
+``backends``, a real PostgreSQL database as well) and a clock the test moves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import concurrent.futures
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from callauth.db.store import Store
+from tests import pg_cluster
 from tests.readonly_support import freezer  # noqa: F401 (a fixture for every test module)
 from tests.smtp_support import SmtpServer
 
@@ -35,9 +40,54 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "callauth.db")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module marked ``backends`` runs its ``store`` (``db_url``) tests on both, but
+    for the tests marked ``sqlite_only`` (they look at the file itself)."""
+    marked = metafunc.definition.get_closest_marker
+    if "backend" in metafunc.fixturenames and marked("backends") and not marked("sqlite_only"):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-async def store(db_path: str, clock: FakeClock) -> AsyncIterator[Store]:
-    store = await Store.open(db_path, clock)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[pg_cluster.Cluster]:
+    """The session's PostgreSQL cluster, started on first use and stopped at the end."""
+    if pg_cluster.binaries() is None:
+        why = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does)"
+        if os.environ.get("CALLAUTH_REQUIRE_POSTGRESQL"):
+            pytest.fail(why)
+        pytest.skip(why)
+    cluster = pg_cluster.start_cluster()
+    try:
+        # Its own loop on a thread of its own: the first user may be inside a running loop.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, cluster.make_template()).result()
+        yield cluster
+    finally:
+        pg_cluster.stop_cluster(cluster)
+
+
+@pytest.fixture
+async def db_url(backend: str, db_path: str, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Where the test's database is: a SQLite path, or a fresh PostgreSQL database's URL."""
+    if backend == "sqlite":
+        yield db_path
+        return
+    cluster: pg_cluster.Cluster = request.getfixturevalue("pg")
+    url = await cluster.new_database()
+    try:
+        yield url
+    finally:
+        await cluster.drop(url)
+
+
+@pytest.fixture
+async def store(db_url: str, clock: FakeClock) -> AsyncIterator[Store]:
+    store = await Store.open(db_url, clock)
     try:
         yield store
     finally:

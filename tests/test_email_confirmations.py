@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from callauth.db.email_confirmations import ConfirmOutcome, EmailConfirmations, Origin
 from callauth.db.models import NewHolder
 from callauth.db.profiles import Profiles
 from callauth.db.store import Store
 from tests.conftest import FakeClock
+
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
 
 ORIGIN = Origin("ref-1", "192.0.2.1")
 
@@ -47,7 +51,8 @@ async def test_five_wrong_codes_lock_the_address_even_the_right_one_after(store:
         *(confirmations.confirm(holder_id, f"00000{i}", 5, ORIGIN) for i in range(8))
     )
     assert [r.outcome for r in results].count(ConfirmOutcome.WRONG_CODE) == 4
-    assert [r.tries_left for r in results[:5]] == [4, 3, 2, 1, 0]
+    # Each try counts in its own unit, in whatever order a database with a pool runs them.
+    assert sorted((r.tries_left for r in results), reverse=True) == [4, 3, 2, 1, 0, 0, 0, 0]
     assert (
         await confirmations.confirm(holder_id, "123456", 5, ORIGIN)
     ).outcome is ConfirmOutcome.LOCKED

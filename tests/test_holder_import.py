@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from argon2 import PasswordHasher
 
 from callauth.db.store import Store
 from callauth.ivr import holder_csv
 from callauth.ivr.holder_layout import Layout
+
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
 
 HEADER = ("ログインID,氏名,フリガナ,生年月日,メールアドレス,電話番号,証券番号,保険種類,保険始期,"
           "保険終期,被保険者氏名,被保険者電話番号,被保険者同一,オンライン変更可")  # fmt: skip
@@ -40,10 +43,10 @@ async def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 async def test_a_shift_jis_file_imports_holders_contracts_and_letters(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "sjis.csv").write_bytes(csv_text(*ROWS).encode("cp932"))
-    done = await cli("import", "sjis.csv", "--db", db_path, "--letters", "letters.csv",
+    done = await cli("import", "sjis.csv", "--db", db_url, "--letters", "letters.csv",
                      cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "契約者 新規2件" in done.stdout and "契約 新規3件" in done.stdout
@@ -67,7 +70,7 @@ async def test_a_shift_jis_file_imports_holders_contracts_and_letters(
 
 
 async def test_a_file_with_bad_rows_imports_nothing_and_names_every_one(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     bad = [
         ROWS[0],
@@ -75,7 +78,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_names_every_one(
         "kato,加藤,,,,abc,P-1,家財保険,2025-01-01,2026-01-01,加藤,,1,1",
     ]
     (tmp_path / "bad.csv").write_text(csv_text(*bad), encoding="utf-8")
-    done = await cli("import", "bad.csv", "--db", db_path, "--letters", "l.csv", cwd=tmp_path)
+    done = await cli("import", "bad.csv", "--db", db_url, "--letters", "l.csv", cwd=tmp_path)
     assert done.returncode == 1
     for expected in ("3行目 「ログインID」", "3行目 「生年月日」", "3行目 「メールアドレス」",
                      "3行目 「電話番号」: 電話番号として正しくありません", "3行目 「保険終期」",
@@ -87,10 +90,10 @@ async def test_a_file_with_bad_rows_imports_nothing_and_names_every_one(
 
 
 async def test_a_reimport_updates_in_place_and_says_what_changed(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "a.csv").write_text(csv_text(*ROWS), encoding="utf-8-sig")
-    assert (await cli("import", "a.csv", "--db", db_path, "--letters", "l.csv",
+    assert (await cli("import", "a.csv", "--db", db_url, "--letters", "l.csv",
                       cwd=tmp_path)).returncode == 0  # fmt: skip
     before = await store.holder_by_login("tanaka")
     assert before is not None
@@ -98,7 +101,7 @@ async def test_a_reimport_updates_in_place_and_says_what_changed(
              for row in ROWS[:2]]  # fmt: skip
     changed = [moved[0], moved[1].replace("田中 花子", "田中 春子"), ROWS[2]]
     (tmp_path / "b.csv").write_text(csv_text(*changed), encoding="utf-8")
-    done = await cli("import", "b.csv", "--db", db_path, cwd=tmp_path)  # no new holder: no letters
+    done = await cli("import", "b.csv", "--db", db_url, cwd=tmp_path)  # no new holder: no letters
     assert done.returncode == 0, done.stderr
     assert "契約者 新規0件・更新1件・変更なし1件" in done.stdout
     assert "更新 tanaka: メールアドレス、電話番号" in done.stdout
@@ -116,36 +119,36 @@ async def test_a_reimport_updates_in_place_and_says_what_changed(
 
 
 async def test_a_dry_run_reports_the_same_and_writes_nothing(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "a.csv").write_text(csv_text(*ROWS), encoding="utf-8")
-    done = await cli("import", "a.csv", "--db", db_path, "--dry-run", cwd=tmp_path)
+    done = await cli("import", "a.csv", "--db", db_url, "--dry-run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("確認のみ（書き込んでいません）: 契約者 新規2件")
     assert await store.count_holders() == 0
 
 
 async def test_new_holders_without_a_letters_file_are_refused(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "a.csv").write_text(csv_text(*ROWS), encoding="utf-8")
-    done = await cli("import", "a.csv", "--db", db_path, cwd=tmp_path)
+    done = await cli("import", "a.csv", "--db", db_url, cwd=tmp_path)
     assert done.returncode == 2 and "give --letters FILE.csv" in done.stderr
     assert await store.count_holders() == 0
 
 
 async def test_export_writes_the_format_import_reads_back_unchanged(
-    store: Store, db_path: str, tmp_path: Path
+    store: Store, db_url: str, tmp_path: Path
 ) -> None:
     (tmp_path / "a.csv").write_text(csv_text(*ROWS), encoding="utf-8")
-    await cli("import", "a.csv", "--db", db_path, "--letters", "l.csv", cwd=tmp_path)
-    done = await cli("export", "--db", db_path, "-o", "out.csv", "--encoding", "cp932",
+    await cli("import", "a.csv", "--db", db_url, "--letters", "l.csv", cwd=tmp_path)
+    done = await cli("export", "--db", db_url, "-o", "out.csv", "--encoding", "cp932",
                      cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     exported = (tmp_path / "out.csv").read_bytes().decode("cp932")
     assert exported.splitlines()[0] == HEADER
     assert "tanaka,田中 一郎,タナカ イチロウ,1970-01-02,t@example.jp,090-1111-2222,P-1" in exported
-    again = await cli("import", "out.csv", "--db", db_path, cwd=tmp_path)
+    again = await cli("import", "out.csv", "--db", db_url, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "更新0件・変更なし2件、契約 新規0件・更新0件・変更なし3件" in again.stdout
 

@@ -25,6 +25,8 @@ from callauth.mailer import (
 from tests.conftest import FakeClock
 from tests.smtp_support import SmtpServer
 
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
+
 TO = "hanako.yamada@example.jp"
 
 

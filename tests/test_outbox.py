@@ -10,6 +10,8 @@ from callauth.db.outbox import CLAIM_SECONDS, Outbox
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
+
 
 async def test_a_queued_mail_is_due_at_once_and_claimed_while_it_is_sent(
     store: Store, clock: FakeClock

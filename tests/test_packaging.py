@@ -9,7 +9,7 @@ import pathlib
 from setuptools.config.setupcfg import read_configuration
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DATA_FOLDERS = ("db/migrations", "web/templates", "web/static")
+DATA_FOLDERS = ("db/migrations", "db/migrations/postgresql", "web/templates", "web/static")
 
 
 def _options() -> dict[str, object]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from callauth.db.models import ChallengeState, NewCall
 from callauth.db.phone_changes import ChangeState, NewPhoneChange, PhoneChanges
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on, on_number
 from tests.web_support import seed_holder
+
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
 
 OLD, NEW, AUTH = "+819012345678", "+818098765432", "+81120111222"
 

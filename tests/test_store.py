@@ -14,6 +14,8 @@ from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on
 
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
+
 PHONE = "+819012345678"
 AUTH = "+81120111222"
 
@@ -31,6 +33,7 @@ async def a_holder(store: Store, login_id: str = "demo", phone: str | None = PHO
     return holder.id
 
 
+@pytest.mark.sqlite_only
 async def test_database_is_wal_with_foreign_keys_at_the_latest_version(
     store: Store, db_path: str
 ) -> None:
@@ -40,13 +43,11 @@ async def test_database_is_wal_with_foreign_keys_at_the_latest_version(
         assert raw.execute("PRAGMA user_version").fetchone()[0] == migrations()[-1][0]
 
 
-async def test_reopening_does_not_migrate_twice_or_lose_rows(
-    db_path: str, clock: FakeClock
-) -> None:
-    first = await Store.open(db_path, clock)
+async def test_reopening_does_not_migrate_twice_or_lose_rows(db_url: str, clock: FakeClock) -> None:
+    first = await Store.open(db_url, clock)
     await a_holder(first)
     await first.close()
-    second = await Store.open(db_path, clock)
+    second = await Store.open(db_url, clock)
     try:
         assert (await second.holder_by_login("demo")) is not None
     finally:
@@ -159,6 +160,7 @@ async def test_caller_rows_report_registration_challenges_and_recent_calls(
     assert rows.recent_calls == 1
 
 
+@pytest.mark.sqlite_only
 async def test_pending_lookup_uses_an_index(store: Store, db_path: str) -> None:
     await a_holder(store)
     with sqlite3.connect(db_path) as raw:

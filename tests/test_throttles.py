@@ -11,6 +11,8 @@ from callauth.db.store import Store
 from callauth.db.throttles import SLOW_SPACING, Attempt, ThrottlePolicy, Throttles, Verdict
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
+
 POLICY = ThrottlePolicy(limit=3, window=900, id_lock=20)  # slowed from 12, address limit 12
 A, B = "192.0.2.1", "192.0.2.2"
 
@@ -145,11 +147,11 @@ async def test_a_success_resets_the_consecutive_failures_of_the_id(
     assert (await throttles.state("yamada")).consecutive_failures == 0
 
 
-async def test_throttles_survive_a_restart_and_are_shared_by_stores_on_one_file(
-    db_path: str, clock: FakeClock
+async def test_throttles_survive_a_restart_and_are_shared_by_stores_on_one_database(
+    db_url: str, clock: FakeClock
 ) -> None:
-    first_store = await Store.open(db_path, clock)
-    second_store = await Store.open(db_path, clock)  # another process on the same file
+    first_store = await Store.open(db_url, clock)
+    second_store = await Store.open(db_url, clock)  # another process (instance), one database
     try:
         first, second = Throttles(first_store, POLICY), Throttles(second_store, POLICY)
         for _ in range(POLICY.limit):
@@ -158,7 +160,7 @@ async def test_throttles_survive_a_restart_and_are_shared_by_stores_on_one_file(
     finally:
         await second_store.close()
         await first_store.close()
-    reopened = await Store.open(db_path, clock)
+    reopened = await Store.open(db_url, clock)
     try:
         assert (await Throttles(reopened, POLICY).reserve("yamada", A)).verdict is Verdict.WAIT
     finally:

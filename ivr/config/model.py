@@ -19,11 +19,17 @@ SECTIONS: dict[str, type[Any]] = {"telephony": Telephony, "ami": Ami, "web": Web
 @dataclass(frozen=True)
 class Config:
     db: str = "callauth.db"
+    #: PostgreSQL only: connections (each on a worker thread) this process keeps open.
+    db_pool: int = 4
     demo: bool = False
     telephony: Telephony = field(default_factory=Telephony)
     ami: Ami = field(default_factory=Ami)
     web: Web = field(default_factory=Web)
     site: Site = field(default_factory=Site)
+
+    def __post_init__(self) -> None:
+        if self.db_pool <= 0:
+            raise ConfigError("db_pool: must be a positive number")
 
     @property
     def public_url(self) -> str:

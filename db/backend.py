@@ -1,0 +1,54 @@
+"""Which database a URL names: a SQLite file (the default) or a PostgreSQL server.
+
+``--db`` and ``CALLAUTH_DB`` take a path (``callauth.db``), ``sqlite:///path``, or
+``postgresql://user@host/dbname`` (``postgres://`` too). Only this module and the
+backends' own modules know the difference.
+"""
+
+from __future__ import annotations
+
+from callauth.db import pg_migrate
+from callauth.db.connection import Transactions, connect
+from callauth.db.dbfile import DbFile
+from callauth.db.events import ChallengeEvents
+from callauth.db.external import ExternalChanges
+from callauth.db.pg_connection import PgTransactions
+from callauth.db.pg_events import PgListener
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def is_postgresql(where: str) -> bool:
+    return where.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(where: str) -> str:
+    """The file path of a SQLite ``where`` (``sqlite:///x.db`` or ``x.db``)."""
+    return where.removeprefix(SQLITE_PREFIX)
+
+
+def shown(where: str) -> str:
+    """``where`` fit for a log line or the console: a URL's password as ``***``."""
+    if not is_postgresql(where):
+        return where
+    scheme, _, rest = where.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return where
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+async def open_transactions(where: str, pool: int) -> Transactions:
+    if is_postgresql(where):
+        await pg_migrate.open_and_migrate(where)
+        return PgTransactions(where, pool)
+    path = sqlite_path(where)
+    # Every unit of work checks the file at the path is still the one opened.
+    return Transactions(await connect(path), DbFile.at(path))
+
+
+async def watch_changes(tx: Transactions, events: ChallengeEvents) -> None:
+    if isinstance(tx, PgTransactions):
+        await PgListener(tx.url, events, tx.pids).run()
+    else:
+        await ExternalChanges(tx, events).run()

@@ -1,0 +1,115 @@
+"""A throwaway PostgreSQL cluster for the test session: Debian's binaries, a temporary
+folder, 127.0.0.1 on a free port, started once and stopped at the end (never a mock).
+
+initdb and postgres refuse to run as root: as root they run as the ``postgres`` user the
+Debian package creates. Without the binaries the PostgreSQL tests skip, saying why
+(``.ci/run`` installs the package, so in CI they run). Every test gets a database of its
+own, copied from one migrated template (milliseconds, not a migration per test).
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+import asyncpg
+
+from callauth.db import pg_migrate
+
+TEMPLATE = "callauth_template"
+_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off",
+             "listen_addresses=127.0.0.1", "max_connections=300")  # fmt: skip
+
+
+def binaries() -> str | None:
+    """The newest installed server's bin folder, or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+@dataclass
+class Cluster:
+    bin: str
+    folder: str
+    port: int
+    _names = itertools.count(1)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def pg_ctl(self, *args: str) -> None:
+        """``pg_ctl`` on this cluster (tests stop and start the server with it)."""
+        command = [f"{self.bin}/pg_ctl", "-D", f"{self.folder}/data", "-w", *args]
+        subprocess.run(_as_owner(command), check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = " ".join(f"-c {setting}" for setting in _SETTINGS)
+        self.pg_ctl("-l", f"{self.folder}/server.log", "-o",
+                    f"-p {self.port} -k {self.folder} {options}", "start")  # fmt: skip
+
+    async def new_database(self) -> str:
+        """A fresh, migrated database of its own; its URL."""
+        name = f"test_{os.getpid()}_{next(self._names)}"
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+        finally:
+            await conn.close()
+        return self.url(name)
+
+    async def drop(self, url: str) -> None:
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    async def make_template(self) -> None:
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        finally:
+            await conn.close()
+        await pg_migrate.open_and_migrate(self.url(TEMPLATE))
+
+
+def start_cluster() -> Cluster:
+    """initdb in a temporary folder and start the server; the caller stops it."""
+    bin_folder = binaries()
+    assert bin_folder is not None
+    folder = tempfile.mkdtemp(prefix="callauth-pg-")
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    initdb = [f"{bin_folder}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U", "postgres",
+              "-E", "UTF8", "--locale=C.UTF-8"]  # fmt: skip
+    subprocess.run(_as_owner(initdb), check=True, capture_output=True, timeout=120)
+    cluster = Cluster(bin_folder, folder, _free_port())
+    cluster.start()
+    return cluster
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    try:
+        cluster.pg_ctl("-m", "immediate", "stop")
+    finally:
+        shutil.rmtree(cluster.folder, ignore_errors=True)

@@ -1,0 +1,82 @@
+"""The PostgreSQL backend's own parts, on the session's real cluster: the placeholders,
+the migrations (same versions as SQLite's), and a connection lost under a running store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from callauth.db import pg_migrate
+from callauth.db.connection import migrations
+from callauth.db.dbfile import StoreUnavailable
+from callauth.db.pg_cursor import numbered
+from callauth.db.store import Store
+from tests.conftest import FakeClock
+from tests.pg_cluster import Cluster
+
+
+def test_question_marks_become_numbered_outside_quoted_text_only() -> None:
+    sql = "SELECT ? FROM t WHERE a = '?' AND b = ? AND c = \"x?\" AND d IN (?, ?)"
+    assert numbered(sql) == (
+        "SELECT $1 FROM t WHERE a = '?' AND b = $2 AND c = \"x?\" AND d IN ($3, $4)"
+    )
+
+
+def test_every_sqlite_migration_has_a_postgresql_text() -> None:
+    for version, sql in migrations():
+        text = pg_migrate.pg_sql(version, sql)
+        assert "INTEGER" not in text, version
+    assert "ALTER TABLE calls ADD FOREIGN KEY" in pg_migrate.pg_sql(1, migrations()[0][1])
+
+
+async def test_instances_starting_at_once_migrate_once_to_the_latest_version(
+    pg: Cluster, clock: FakeClock
+) -> None:
+    conn = await asyncpg.connect(pg.url("postgres"))
+    await conn.execute("CREATE DATABASE fresh_start")
+    await conn.close()
+    url = pg.url("fresh_start")
+    try:
+        stores = await asyncio.gather(*(Store.open(url, clock) for _ in range(3)))
+        for store in stores:
+            await store.close()
+        check = await asyncpg.connect(url)
+        try:
+            assert await pg_migrate.version(check) == migrations()[-1][0]
+            assert await check.fetchval("SELECT count(*) FROM schema_version") == 1
+        finally:
+            await check.close()
+    finally:
+        await pg.drop(url)
+
+
+async def test_a_lost_connection_fails_one_unit_and_the_next_one_reconnects(
+    pg: Cluster, clock: FakeClock
+) -> None:
+    url = await pg.new_database()
+    store = await Store.open(url, clock, pool=1)
+    try:
+        assert await store.count_holders() == 0
+        admin = await asyncpg.connect(pg.url("postgres"))
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            url.rsplit("/", 1)[1],
+        )
+        await admin.close()
+        assert killed == 1
+        with pytest.raises(StoreUnavailable) as failed:
+            await store.count_holders()
+        assert failed.value.db == "unreachable"
+        assert await store.count_holders() == 0
+        assert (await store.probe()).ok
+    finally:
+        await store.close()
+        await pg.drop(url)
+
+
+async def test_a_server_that_cannot_be_reached_is_store_unavailable(clock: FakeClock) -> None:
+    with pytest.raises(StoreUnavailable):
+        await Store.open("postgresql://nobody@127.0.0.1:1/none", clock)
