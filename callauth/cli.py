@@ -11,7 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from callauth import check_number, holders, operators, pbx, sample_secrets
+from callauth import check_number, database, holders, operators, pbx, sample_secrets
 from callauth.db import backend
 from callauth.ivr.config import Config, ConfigError, load_file
 
@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     operators.add_parser(commands)
     check_number.add_parser(commands)
     pbx.add_parser(commands)
+    database.add_parser(commands)
     return parser  # fmt: skip
 
 
@@ -127,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_number.run(config, args)
     if args.command == "pbx":
         return pbx.run(config, args)
+    if args.command == "db":
+        return database.run(config, args)
     return asyncio.run(_call(config, args))
 
 

@@ -47,6 +47,13 @@ async def open_transactions(where: str, pool: int) -> Transactions:
     return Transactions(await connect(path), DbFile.at(path))
 
 
+async def schema_version(tx: Transactions) -> int:
+    """The migration the database is at (SQLite keeps it in a PRAGMA, PostgreSQL a table)."""
+    pg = isinstance(tx, PgTransactions)
+    sql = "SELECT max(version) FROM schema_version" if pg else "PRAGMA user_version"
+    return await tx.run_read(lambda db: int(db.execute(sql).fetchone()[0]))
+
+
 async def watch_changes(tx: Transactions, events: ChallengeEvents) -> None:
     if isinstance(tx, PgTransactions):
         await PgListener(tx.url, events, tx.pids).run()

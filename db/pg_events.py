@@ -6,13 +6,14 @@ loop, and publishes what it hears to its own waiting pages (db/events.py). Its o
 changes it has already published as it made them: a notification sent by one of its own
 pool's connections is skipped. A LISTEN connection that is lost (the server restarted,
 the network broke) is opened again; notifications sent meanwhile are gone, so once it
-listens again every waiting page is told to re-read its challenge ("reread"), and no
-verification is missed.
+listens (again, or for the first time) every waiting page is told to re-read its
+challenge ("reread"), and no verification is missed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Set
 
@@ -24,6 +25,8 @@ from callauth.db.models import ChallengeEvent
 logger = logging.getLogger(__name__)
 
 CHANNEL = "callauth_challenge"
+#: The LISTEN connection's name in pg_stat_activity.
+APPLICATION_NAME = "callauth-listen"
 #: The kind told to every waiting page after the LISTEN connection was lost.
 REREAD = "reread"
 #: How often a quiet LISTEN connection is asked whether it is still there.
@@ -52,16 +55,25 @@ class PgListener:
             self._events.publish(ChallengeEvent(challenge_id, REREAD))
 
     async def _listen_once(self, lost: bool) -> None:
-        conn = await asyncpg.connect(self._url, timeout=5)
+        conn = await asyncpg.connect(
+            self._url, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+        )
+        closed = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: closed.set())
         try:
             await conn.add_listener(CHANNEL, self._heard)
-            if lost:  # only now: a change committed before this LISTEN is read, not missed
+            if lost:
                 logger.info("listening for other instances' changes again")
-                self._reread_all()
+            # Only now, and after the first LISTEN too (a page may have subscribed before
+            # it): what was committed unheard is read again, so nothing is missed.
+            self._reread_all()
             self.listening.set()
             self._tries = 0
-            while True:  # a quiet connection may be dead: ask it now and then
-                await asyncio.sleep(CHECK_SECONDS)
+            while True:  # a quiet connection may be dead without a word: ask it now and then
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closed.wait(), CHECK_SECONDS)
+                if closed.is_set():
+                    raise ConnectionError("the LISTEN connection was closed")
                 await conn.fetchval("SELECT 1", timeout=CHECK_SECONDS)
         finally:
             self.listening.clear()

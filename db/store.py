@@ -57,6 +57,9 @@ class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQ
         """A real write in a transaction, and the file at the path still the one opened."""
         return await self.health.probe()
 
+    async def schema_version(self) -> int:
+        return await backend.schema_version(self._tx)
+
     async def watch_changes(self) -> None:
         """Until cancelled: tell this process's waiting pages of the challenge changes
         other processes commit (SQLite: polling its data_version; PostgreSQL: LISTEN)."""
