@@ -86,6 +86,16 @@ async def db_url(backend: str, db_path: str, request: pytest.FixtureRequest) -> 
 
 
 @pytest.fixture
+async def pg_url(pg: pg_cluster.Cluster) -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database of the test's own (for the PostgreSQL-only tests)."""
+    url = await pg.new_database()
+    try:
+        yield url
+    finally:
+        await pg.drop(url)
+
+
+@pytest.fixture
 async def store(db_url: str, clock: FakeClock) -> AsyncIterator[Store]:
     store = await Store.open(db_url, clock)
     try:

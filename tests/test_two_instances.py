@@ -6,11 +6,10 @@ a whole app (its own store, pool and LISTEN connection)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.db.pg_events import APPLICATION_NAME
@@ -22,15 +21,6 @@ from tests.test_web_verify import next_message, status_of
 from tests.web_support import login, seed_holder
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def pg_url(pg: Cluster) -> AsyncIterator[str]:
-    url = await pg.new_database()
-    try:
-        yield url
-    finally:
-        await pg.drop(url)
 
 
 async def test_a_call_to_instance_b_moves_the_page_held_by_instance_a_within_a_second(
