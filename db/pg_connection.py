@@ -7,8 +7,10 @@ whole database, across every instance, go one at a time, as SQLite's ``BEGIN IMM
 makes them, so a unit's reads and the writes they decide are never split by another
 writer (the number pool, the throttles, the live-login cap) and no unit needs a retry
 loop. A read unit runs in a read-only snapshot (``REPEATABLE READ``), as a SQLite read.
-A connection that fails is dropped and opened anew by the next unit; a unit that meets a
-database it cannot reach fails with :class:`StoreUnavailable` (``unreachable``).
+A connection that fails is dropped and opened anew (at once when it is found dead at
+BEGIN, so a restarted server costs no unit); a unit that meets a database it cannot
+reach fails with :class:`StoreUnavailable` (``unreachable``), and a unit cut short after
+BEGIN is never run again (its caller answers ``error``).
 """
 
 from __future__ import annotations
@@ -79,13 +81,22 @@ class _Worker(threading.Thread):
             self._pids.add(conn.get_server_pid())
         return self._db
 
+    def _begin(self, begin: str) -> PgConnection:
+        """An open transaction. A connection found dead at BEGIN (the server restarted
+        since its last unit) has done nothing yet: it is opened anew once, at once."""
+        for attempt in (1, 2):
+            try:
+                db = self._connection()
+                db.script(begin)
+                return db
+            except LOST as exc:
+                self._drop()
+                if attempt == 2:
+                    raise unreachable(exc) from exc
+        raise AssertionError("unreachable")
+
     def _unit(self, work: Callable[[PgConnection], Any], begin: str) -> Any:
-        try:
-            db = self._connection()
-            db.script(begin)
-        except LOST as exc:
-            self._drop()
-            raise unreachable(exc) from exc
+        db = self._begin(begin)
         try:
             result = work(db)
             db.script("COMMIT")

@@ -52,29 +52,38 @@ async def test_instances_starting_at_once_migrate_once_to_the_latest_version(
         await pg.drop(url)
 
 
-async def test_a_lost_connection_fails_one_unit_and_the_next_one_reconnects(
-    pg: Cluster, clock: FakeClock
-) -> None:
-    url = await pg.new_database()
-    store = await Store.open(url, clock, pool=1)
+async def _cut_connections(pg: Cluster, url: str) -> int:
+    admin = await asyncpg.connect(pg.url("postgres"))
     try:
-        assert await store.count_holders() == 0
-        admin = await asyncpg.connect(pg.url("postgres"))
-        killed = await admin.fetchval(
+        return int(await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = $1 AND pid <> pg_backend_pid()",
             url.rsplit("/", 1)[1],
-        )
+        ))  # fmt: skip
+    finally:
         await admin.close()
-        assert killed == 1
+
+
+async def test_a_connection_found_dead_is_replaced_and_one_cut_mid_unit_fails_it(
+    pg: Cluster, pg_url: str, clock: FakeClock
+) -> None:
+    store = await Store.open(pg_url, clock, pool=1)
+    try:
+        assert await store.count_holders() == 0
+        assert await _cut_connections(pg, pg_url) == 1
+        assert await store.count_holders() == 0  # dead at BEGIN: opened anew, nothing lost
+        slow = asyncio.create_task(
+            store.transactions.run_read(lambda db: db.execute("SELECT pg_sleep(5)").fetchall())
+        )
+        await asyncio.sleep(0.3)
+        assert await _cut_connections(pg, pg_url) == 1
         with pytest.raises(StoreUnavailable) as failed:
-            await store.count_holders()
+            await slow  # cut while it ran: it fails, and is not run again
         assert failed.value.db == "unreachable"
         assert await store.count_holders() == 0
         assert (await store.probe()).ok
     finally:
         await store.close()
-        await pg.drop(url)
 
 
 async def test_a_server_that_cannot_be_reached_is_store_unavailable(clock: FakeClock) -> None:

@@ -52,7 +52,7 @@ async def test_logins_on_two_instances_at_once_never_share_a_number_without_code
         if len(codes) > 1:
             assert all(codes) and len(set(codes)) == len(codes), pair
     per_holder = [sum(c.holder_id == h for c in live) for h in holders]
-    assert max(per_holder) <= Config().max_live_challenges
+    assert max(per_holder) <= Config().telephony.max_live_challenges
 
 
 async def test_one_challenge_called_on_both_instances_at_once_is_verified_once(
