@@ -59,8 +59,22 @@ async def version(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
+async def _current(conn: asyncpg.Connection) -> bool:
+    """Whether the schema is this release's and has its trigger (no lock needed to look)."""
+    if await version(conn) != migrations()[-1][0]:
+        return False
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'callauth_challenge_changed')"
+    ))  # fmt: skip
+
+
 async def migrate(conn: asyncpg.Connection) -> int:
-    """Apply the migrations newer than ``schema_version``; return the final version."""
+    """Apply the migrations newer than ``schema_version``; return the final version.
+
+    A database already current is only looked at: a process per call (``callauth-agi``)
+    opens the store every time, and must not take the write lock for that."""
+    if await _current(conn):
+        return migrations()[-1][0]
     async with conn.transaction():
         await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")

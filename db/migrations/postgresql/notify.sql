@@ -1,7 +1,9 @@
 -- Every committed change of a challenge a waiting page shows (its state, the last call's
 -- hint, its keypad code) is NOTIFY'd on channel callauth_challenge as "id:kind", the kinds
 -- db/events.py publishes. NOTIFY is transactional: listeners hear it only on COMMIT.
--- Applied (idempotently) after the numbered migrations, under their lock.
+-- Applied (idempotently) after the numbered migrations, under their lock; a database at
+-- the latest version with this trigger is left alone, so a change here comes with a new
+-- numbered migration (even one SQLite has nothing to do for).
 
 CREATE OR REPLACE FUNCTION callauth_notify_challenge() RETURNS trigger
 LANGUAGE plpgsql AS $$
