@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bench import holder_import, processes
+from bench import holder_import, postgresql, processes
 from bench.seed import build
 from bench.stats import table
 
@@ -116,6 +116,8 @@ def run(sizes: Sizes, folder: str) -> list[tuple[str, str, str, str]]:
         r["scale_big"] = processes.scale(big, scale_big)
     with _step(f"importing {sizes.import_holders:,} holders from CSV"):
         r["import"] = holder_import.measure(folder, sizes.import_holders)
+    with _step("saturation and waiting browsers on PostgreSQL"):
+        r["pg"] = postgresql.measure(sizes, folder, rng)
     print(json.dumps(r, indent=1), file=sys.stderr)
     return _rows(sizes, r, os.path.getsize(big) / 2**20)
 
@@ -161,7 +163,23 @@ def _rows(sizes: Sizes, r: dict[str, Any], size_mib: float) -> list[tuple[str, s
         ("database size per million holders",
          f"{size_mib * 1_000_000 / sizes.big_holders:,.0f} MiB", "—", "—"),
     ]  # fmt: skip
-    return rows
+    return rows + _postgresql_rows(sizes, r["pg"])
+
+
+def _postgresql_rows(sizes: Sizes, pg: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """The same two rows with the server on PostgreSQL (same machine, same plan)."""
+    name = f"PostgreSQL: FastAGI calls/s at saturation ({sizes.big_holders:,} holders)"
+    push_name = f"PostgreSQL: call → browser event, {sizes.browsers:,} waiting"
+    if pg is None:
+        return [(name, "not run (no PostgreSQL server installed)", "—", "—")]
+    calls = pg["sat"]["calls_per_s"]
+    verified = calls * pg["sat"]["outcomes"].get("verified", 0) / max(1, pg["sat"]["calls"])
+    push = pg["push"]
+    return [
+        (name, f"{calls:,.0f} calls/s ({verified:,.0f} verified/s)", "—", "—"),
+        (push_name, _ms(push["call_to_event_ms"]) + f", missed {push['missed']}", "p99 ≤ 100 ms",
+         _met(push["call_to_event_ms"]["p99"] <= 100 and push["missed"] == 0)),
+    ]  # fmt: skip
 
 
 def _cpu_row(sizes: Sizes, r: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -24,8 +24,9 @@ import asyncpg
 from callauth.db import pg_migrate
 
 TEMPLATE = "callauth_template"
-_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off",
-             "listen_addresses=127.0.0.1", "max_connections=300")  # fmt: skip
+#: Tests: no durability at all (a throwaway cluster), as fast as it goes.
+TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off",
+                 "listen_addresses=127.0.0.1", "max_connections=300")  # fmt: skip
 
 
 def binaries() -> str | None:
@@ -51,6 +52,7 @@ class Cluster:
     bin: str
     folder: str
     port: int
+    settings: tuple[str, ...] = TEST_SETTINGS
     _names = itertools.count(1)
 
     def url(self, database: str) -> str:
@@ -62,7 +64,7 @@ class Cluster:
         subprocess.run(_as_owner(command), check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = " ".join(f"-c {setting}" for setting in _SETTINGS)
+        options = " ".join(f"-c {setting}" for setting in self.settings)
         self.pg_ctl("-l", f"{self.folder}/server.log", "-o",
                     f"-p {self.port} -k {self.folder} {options}", "start")  # fmt: skip
 
@@ -83,16 +85,20 @@ class Cluster:
         finally:
             await conn.close()
 
-    async def make_template(self) -> None:
+    async def create(self, name: str) -> str:
+        """An empty database called ``name``; its URL."""
         conn = await asyncpg.connect(self.url("postgres"))
         try:
-            await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+            await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
-        await pg_migrate.open_and_migrate(self.url(TEMPLATE))
+        return self.url(name)
+
+    async def make_template(self) -> None:
+        await pg_migrate.open_and_migrate(await self.create(TEMPLATE))
 
 
-def start_cluster() -> Cluster:
+def start_cluster(settings: tuple[str, ...] = TEST_SETTINGS) -> Cluster:
     """initdb in a temporary folder and start the server; the caller stops it."""
     bin_folder = binaries()
     assert bin_folder is not None
@@ -103,7 +109,7 @@ def start_cluster() -> Cluster:
     initdb = [f"{bin_folder}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U", "postgres",
               "-E", "UTF8", "--locale=C.UTF-8"]  # fmt: skip
     subprocess.run(_as_owner(initdb), check=True, capture_output=True, timeout=120)
-    cluster = Cluster(bin_folder, folder, _free_port())
+    cluster = Cluster(bin_folder, folder, _free_port(), settings)
     cluster.start()
     return cluster
 
