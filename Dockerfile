@@ -13,8 +13,10 @@ RUN pip install --no-cache-dir . \
 
 USER callauth
 VOLUME /data
+# The database: this file, or a postgresql:// URL (several instances on one database).
+ENV CALLAUTH_DB=/data/callauth.db
 # Web (--http) and FastAGI (--agi). Asterisk must reach 4573; keep 8080 behind your proxy.
 EXPOSE 8080 4573
 HEALTHCHECK --interval=30s --timeout=5s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
-CMD ["callauth", "serve", "--http", "0.0.0.0:8080", "--agi", "127.0.0.1:4573", "--db", "/data/callauth.db"]
+CMD ["callauth", "serve", "--http", "0.0.0.0:8080", "--agi", "127.0.0.1:4573"]

@@ -143,3 +143,25 @@ def test_the_image_holds_every_package(package: str) -> None:
 def test_the_ami_secret_has_no_default_in_compose() -> None:
     value = str(SERVICES["callauth"]["environment"]["CALLAUTH_AMI_SECRET"])
     assert _REQUIRED.fullmatch(value), f"compose must require CALLAUTH_AMI_SECRET, not {value!r}"
+
+
+def test_the_postgres_profile_runs_a_second_instance_on_its_own_ports_and_the_same_database() -> (
+    None
+):
+    first, second, server = SERVICES["callauth"], SERVICES["callauth-b"], SERVICES["postgres"]
+    assert second["profiles"] == server["profiles"] == ["postgres"] and "profiles" not in first
+    assert second["image"] == first["image"] and second["environment"] == first["environment"]
+    assert first["environment"]["CALLAUTH_DB"] == "${CALLAUTH_DB:-/data/callauth.db}"
+    flags = argparse.ArgumentParser()
+    for flag in ("--http", "--agi", "--admin"):
+        flags.add_argument(flag)
+    ours = vars(flags.parse_args(first["command"][2:]))
+    theirs = vars(flags.parse_args(second["command"][2:]))
+    taken = {Address.parse(ours[k] or default, k).port
+             for k, default in (("http", ""), ("agi", ""), ("admin", "127.0.0.1:8081"))}  # fmt: skip
+    assert not taken & {Address.parse(theirs[k], k).port for k in ("http", "agi", "admin")}
+    assert f"127.0.0.1:{Address.parse(theirs['http'], 'http').port}/healthz" in " ".join(
+        second["healthcheck"]["test"]
+    )
+    assert "listen_addresses=127.0.0.1" in server["command"]
+    assert _REQUIRED.fullmatch(str(server["environment"]["POSTGRES_PASSWORD"]))
