@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the web site and the FastAGI server")
     serve.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    serve.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+    serve.add_argument(
+        "--db", metavar="PATH", help="SQLite file or postgresql:// URL (default ./callauth.db)"
+    )
     serve.add_argument("--http", metavar="HOST:PORT", help="web address (default 127.0.0.1:8080)")
     serve.add_argument(
         "--agi", metavar="HOST:PORT", help="FastAGI address (default 127.0.0.1:4573)"

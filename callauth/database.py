@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import sys
 
@@ -39,9 +38,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.action == "migrate":
             return asyncio.run(_migrate(config.db))
-        if not backend.is_postgresql(args.source) and not os.path.exists(
-            backend.sqlite_path(args.source)
-        ):  # opening it would create an empty one
+        if not backend.exists(args.source):  # opening it would create an empty one
             print(f"callauth db copy: no database at {args.source}", file=sys.stderr)
             return 2
         return asyncio.run(_copy(args.source, args.target))

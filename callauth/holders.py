@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import sys
 
@@ -31,13 +30,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     unlock.add_argument("login_id", metavar="LOGIN_ID")
     unlock.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    unlock.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+    unlock.add_argument(
+        "--db", metavar="PATH", help="SQLite file or postgresql:// URL (default ./callauth.db)"
+    )
     holders_import.add_arguments(actions)
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
     # Opening would create an empty database: an operator's typo must not do that.
-    if "://" not in config.db and not os.path.exists(config.db):
+    if not backend.exists(config.db):
         print(f"callauth holders: no database at {config.db}", file=sys.stderr)
         return 2
     return asyncio.run(_run(config, args))

@@ -63,7 +63,9 @@ def add_arguments(actions: argparse._SubParsersAction[argparse.ArgumentParser]) 
     exp.add_argument("--encoding", choices=sorted(ENCODINGS), default="utf-8")
     for parser in (imp, exp):
         parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
-        parser.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+        parser.add_argument(
+            "--db", metavar="PATH", help="SQLite file or postgresql:// URL (default ./callauth.db)"
+        )
 
 
 def decode(data: bytes, encoding: str | None) -> str:

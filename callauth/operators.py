@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import re
 import sqlite3
 import sys
@@ -33,7 +32,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("login", metavar="LOGIN")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.VIEWER.value)
     add.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    add.add_argument("--db", metavar="PATH", help="SQLite database (default ./callauth.db)")
+    add.add_argument(
+        "--db", metavar="PATH", help="SQLite file or postgresql:// URL (default ./callauth.db)"
+    )
 
 
 def _password() -> str | None:
@@ -51,7 +52,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
         print("callauth operators add: LOGIN is 2-32 of a-z 0-9 . _ - (a letter first)",
               file=sys.stderr)  # fmt: skip
         return 2
-    if "://" not in config.db and not os.path.exists(config.db):
+    if not backend.exists(config.db):
         print(f"callauth operators: no database at {config.db}", file=sys.stderr)
         return 2
     password = _password()

@@ -7,6 +7,8 @@ backends' own modules know the difference.
 
 from __future__ import annotations
 
+import os
+
 from callauth.db import pg_migrate
 from callauth.db.connection import Transactions, connect
 from callauth.db.dbfile import DbFile
@@ -25,6 +27,12 @@ def is_postgresql(where: str) -> bool:
 def sqlite_path(where: str) -> str:
     """The file path of a SQLite ``where`` (``sqlite:///x.db`` or ``x.db``)."""
     return where.removeprefix(SQLITE_PREFIX)
+
+
+def exists(where: str) -> bool:
+    """Whether there is a database at ``where`` to open without creating one (a server's
+    is asked when opened)."""
+    return is_postgresql(where) or os.path.exists(sqlite_path(where))
 
 
 def shown(where: str) -> str:

@@ -161,6 +161,11 @@ class PgTransactions(Transactions):
         """``work`` as one transaction, holding the write lock until COMMIT."""
         return await self._queue(work, _BEGIN_WRITE)
 
+    async def run_batched(self, work: Work[T]) -> T:
+        """Group commit's promise (SQLite's call path shares transactions): here each unit
+        is its own transaction, which keeps that promise; writers queue on the lock anyway."""
+        return await self.run_write(work)
+
     async def run_read(self, work: Work[T]) -> T:
         """``work`` (SELECTs only) in one read-only snapshot."""
         return await self._queue(work, _BEGIN_READ)
