@@ -79,7 +79,8 @@ async def test_a_page_on_one_process_hears_a_call_to_the_other_and_survives_its_
             assert await phone_calls(b, number) == "verified"
             ended = loop.time()
             assert await asyncio.wait_for(heard, 1.0) == "verified"
-        print(f"process A's page heard it {(loop.time() - ended) * 1000:.0f} ms after the call")
+        waited = (loop.time() - ended) * 1000
+        print(f"process A's page heard it {waited:.0f} ms after `callauth call` ended")
         a.process.kill()  # no shutdown: its connections just vanish
         a.process.wait(10)
         number = await log_in(on_b, b)
