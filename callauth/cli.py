@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sqlite3
 import sys
 from collections.abc import Sequence
 
-from callauth import check_number, database, holders, operators, pbx, sample_secrets
+from callauth import check_number, database, holders, logs, operators, pbx, sample_secrets
 from callauth.db import backend
 from callauth.ivr.config import Config, ConfigError, load_file
 
@@ -107,10 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (refused := sample_secrets.refusal(config)) is not None:
             print(f"callauth: cannot start: {refused}", file=sys.stderr)
             return 2
-        logging.basicConfig(
-            level=logging.DEBUG if args.verbose else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(args.verbose)
         from callauth.serve import run
 
         try:
