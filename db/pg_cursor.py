@@ -21,6 +21,8 @@ import asyncpg
 
 #: Prepared statements kept per connection (the units use fewer than this many texts).
 CACHE_LIMIT = 512
+#: Parameter sets per asyncpg ``executemany`` call.
+MANY_BATCH = 5000
 
 
 class IntegrityError(sqlite3.IntegrityError):
@@ -101,11 +103,15 @@ class PgConnection:
         return Cursor(list(rows), _rowcount(statement.get_statusmsg(), len(rows)))
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Cursor:
-        """Each parameter set in turn; ``rowcount`` is the number of sets run."""
+        """Each parameter set in turn; ``rowcount`` is the number of sets run.
+
+        In batches of :data:`MANY_BATCH`: each asyncpg call has the connection's command
+        timeout, which a million rows at once (seeding, an import) would run past."""
         values = list(params)
-        if values:
+        text = numbered(sql)
+        for start in range(0, len(values), MANY_BATCH):
             try:
-                self.run(self.conn.executemany(numbered(sql), values))
+                self.run(self.conn.executemany(text, values[start : start + MANY_BATCH]))
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise IntegrityError(str(exc)) from exc
         return Cursor([], len(values))

@@ -11,7 +11,8 @@ import pytest
 from callauth.db import pg_migrate
 from callauth.db.connection import migrations
 from callauth.db.dbfile import StoreUnavailable
-from callauth.db.pg_cursor import numbered
+from callauth.db.models import NewHolder
+from callauth.db.pg_cursor import MANY_BATCH, numbered
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.pg_cluster import Cluster
@@ -89,3 +90,16 @@ async def test_a_connection_found_dead_is_replaced_and_one_cut_mid_unit_fails_it
 async def test_a_server_that_cannot_be_reached_is_store_unavailable(clock: FakeClock) -> None:
     with pytest.raises(StoreUnavailable):
         await Store.open("postgresql://nobody@127.0.0.1:1/none", clock)
+
+
+async def test_a_bulk_insert_larger_than_one_batch_goes_in_whole(
+    pg_url: str, clock: FakeClock
+) -> None:
+    store = await Store.open(pg_url, clock)
+    try:
+        count = 2 * MANY_BATCH + 1
+        holders = (NewHolder(f"h{i}", "hash", "山田 太郎") for i in range(count))
+        assert await store.add_holders(holders) == count
+        assert await store.count_holders() == count
+    finally:
+        await store.close()
