@@ -30,11 +30,11 @@ def _median(db: sqlite3.Connection, since: int) -> tuple[float | None, int]:
         " JOIN calls k ON k.id = c.verified_call_id"
         " WHERE c.kind = 'login' AND c.created_at >= ? AND c.verified_call_id IS NOT NULL"
     )
-    count = int(db.execute(f"SELECT count(*) FROM ({waits})", (since,)).fetchone()[0])
+    count = int(db.execute(f"SELECT count(*) FROM ({waits}) AS waits", (since,)).fetchone()[0])
     if not count:
         return None, 0
     middle = db.execute(
-        f"SELECT wait FROM ({waits}) ORDER BY wait LIMIT ? OFFSET ?",
+        f"SELECT wait FROM ({waits}) AS waits ORDER BY wait LIMIT ? OFFSET ?",
         (since, 2 - count % 2, (count - 1) // 2),
     ).fetchall()
     return sum(row[0] for row in middle) / len(middle), count

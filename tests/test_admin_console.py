@@ -4,12 +4,12 @@ the holders'; the dashboard, coverage and holder pages; support's audited action
 from __future__ import annotations
 
 import asyncio
-import pathlib
 import re
 import subprocess
 import sys
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.db.models import NewCall
@@ -25,11 +25,12 @@ from tests.web_support import csrf_of, login, seed_holder
 
 Client = TestClient[Any, Any]
 OP_PASSWORD = "operator-password-1"
+pytestmark = pytest.mark.backends  # the console on SQLite and on PostgreSQL
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-async def make(tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any) -> Client:
-    config = Config.from_keys(db=str(tmp_path / "c.db"), enforcement_date="2099-01-01")
+async def make(db_url: str, clock: FakeClock, aiohttp_client: Any) -> Client:
+    config = Config.from_keys(db=db_url, enforcement_date="2099-01-01")
     client: Client = await aiohttp_client(create_site(config, clock=clock))
     store = client.app[STORE]
     await seed_holder(store, "yamada", "correct horse", "+819012345678")
@@ -49,9 +50,9 @@ async def op_login(client: Client, login_id: str, password: str = OP_PASSWORD) -
 
 
 async def test_an_operator_logs_in_and_sees_the_dashboard_data(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     store = client.app[STORE]
     for outcome in ("verified", "verified", "withheld"):
         await store.record_call(NewCall(clock() - 60, "u", "c", "09012345678", "+819012345678",
@@ -69,9 +70,9 @@ async def test_an_operator_logs_in_and_sees_the_dashboard_data(
 
 
 async def test_a_holder_cookie_gets_nothing_under_admin_nor_an_operator_cookie_on_holder_pages(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     assert await login(client, "suzuki", "correct horse") == (302, "/mypage")  # password only
     for path in ("/admin", "/admin/holders?q=yamada", "/admin/coverage.csv", "/admin/holders/1"):
         response = await client.get(path, allow_redirects=False)
@@ -91,9 +92,9 @@ async def test_a_holder_cookie_gets_nothing_under_admin_nor_an_operator_cookie_o
 
 
 async def test_support_unlocks_a_locked_holder_with_a_reason_and_it_is_audited(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     store = client.app[STORE]
     throttles = Throttles(store, ThrottlePolicy())
     for n in range(100):
@@ -123,9 +124,9 @@ async def test_support_unlocks_a_locked_holder_with_a_reason_and_it_is_audited(
 
 
 async def test_a_viewer_may_look_but_not_unlock(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     await op_login(client, "viewer1")
     html = await (await client.get("/admin/holders/1")).text()
     token = _TOKEN.findall(html)[0]  # the logout form's: the same session token
@@ -137,9 +138,9 @@ async def test_a_viewer_may_look_but_not_unlock(
 
 
 async def test_support_cancels_a_stuck_phone_change(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     store = client.app[STORE]
     change = await PhoneChanges(store).draft(NewPhoneChange(1, 1, "holder", "+819012345678",
                                              "+818011112222", "2026-01-01", "ref", "127.0.0.1"))  # fmt: skip
@@ -155,9 +156,9 @@ async def test_support_cancels_a_stuck_phone_change(
 
 
 async def test_coverage_counts_usable_none_and_unusable_and_lists_those_to_contact(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     await op_login(client, "viewer1")
     html = await (await client.get("/admin/coverage")).text()
     for cell in ('id="usable">1人', 'id="none">1人', 'id="unusable">1人', "IP電話（050）: 1人"):
@@ -169,9 +170,9 @@ async def test_coverage_counts_usable_none_and_unusable_and_lists_those_to_conta
 
 
 async def test_operator_logins_have_a_throttle_of_their_own(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
+    client = await make(db_url, clock, aiohttp_client)
     statuses = [await op_login(client, "viewer1", "wrong password") for _ in range(6)]
     assert statuses[:5] == [200] * 5 and statuses[5] == 429
     assert await op_login(client, "viewer1") == 429  # still waiting out the back-off
@@ -181,10 +182,10 @@ async def test_operator_logins_have_a_throttle_of_their_own(
 
 
 async def test_operators_add_reads_the_password_from_stdin(
-    tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Any
+    db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
-    client = await make(tmp_path, clock, aiohttp_client)
-    db = str(tmp_path / "c.db")
+    client = await make(db_url, clock, aiohttp_client)
+    db = db_url
 
     def add(login_id: str, password: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "callauth", "operators", "add", login_id,

@@ -1,5 +1,6 @@
 """`callauth db migrate` and `callauth db copy`: a site's SQLite file moved to a real
-PostgreSQL database, every row and id kept, the counts checked, a second copy refused."""
+PostgreSQL database (and back), every row and id kept, the counts checked, a second copy
+refused."""
 
 from __future__ import annotations
 
@@ -66,6 +67,15 @@ async def test_a_sqlite_site_copied_to_postgresql_keeps_every_row_and_id(
         assert again.returncode == 2 and "already holds rows" in again.stderr
         migrated = await cli("migrate", "--db", url, cwd=tmp_path)
         assert migrated.returncode == 0 and "schema version" in migrated.stdout
+        back = await cli("copy", "--from", url, "--to", "sqlite:///back.db", cwd=tmp_path)
+        assert back.returncode == 0 and "every table's count matches" in back.stdout, back.stderr
+        returned = await Store.open(str(tmp_path / "back.db"), clock)
+        try:
+            challenge = await returned.challenge(challenge_id)
+            assert challenge is not None and challenge.state is ChallengeState.VERIFIED
+            assert await returned.holder_by_login("after") is not None
+        finally:
+            await returned.close()
     finally:
         await pg.drop(url)
 
