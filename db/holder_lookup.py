@@ -85,8 +85,9 @@ class HolderLookup:
                     " WHERE insured_phone_e164 LIKE ?) ORDER BY login_id", (like, like),
                     "last_digits")  # fmt: skip
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            add(f"{h} WHERE login_id LIKE ? ESCAPE '\\' ORDER BY login_id", (escaped + "%",),
-                "login_id")  # fmt: skip
+            # lower() both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+            add(f"{h} WHERE lower(login_id) LIKE lower(?) ESCAPE '\\' ORDER BY login_id",
+                (escaped + "%",), "login_id")  # fmt: skip
             return list(found.values())
 
         return await self._tx.run_read(work)
