@@ -39,7 +39,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(config: Config, args: argparse.Namespace) -> int:
     # Opening would create an empty database: an operator's typo must not do that.
     if not backend.exists(config.db):
-        print(f"callauth holders: no database at {config.db}", file=sys.stderr)
+        print(f"callauth holders: no database at {backend.shown(config.db)}", file=sys.stderr)
         return 2
     return asyncio.run(_run(config, args))
 

@@ -53,7 +53,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     if not backend.exists(config.db):
-        print(f"callauth operators: no database at {config.db}", file=sys.stderr)
+        print(f"callauth operators: no database at {backend.shown(config.db)}", file=sys.stderr)
         return 2
     password = _password()
     if password is None:

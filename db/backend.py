@@ -8,6 +8,7 @@ backends' own modules know the difference.
 from __future__ import annotations
 
 import os
+import re
 
 from callauth.db import pg_migrate
 from callauth.db.connection import Transactions, connect
@@ -35,15 +36,21 @@ def exists(where: str) -> bool:
     return is_postgresql(where) or os.path.exists(sqlite_path(where))
 
 
+#: A password given in the query string (libpq's ``password`` and ``sslpassword``).
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#]*")
+
+
 def shown(where: str) -> str:
-    """``where`` fit for a log line or the console: a URL's password as ``***``."""
+    """``where`` fit for a log line or the console: a URL's passwords as ``***``."""
     if not is_postgresql(where):
         return where
     scheme, _, rest = where.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at or ":" not in credentials:
-        return where
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    address, question, query = rest.partition("?")
+    credentials, at, host = address.rpartition("@")
+    if at and ":" in credentials:
+        address = f"{credentials.split(':', 1)[0]}:***@{host}"
+    query = _QUERY_PASSWORD.sub(r"\1***", question + query)
+    return f"{scheme}://{address}{query}"
 
 
 async def open_transactions(where: str, pool: int) -> Transactions:

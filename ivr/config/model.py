@@ -18,7 +18,8 @@ SECTIONS: dict[str, type[Any]] = {"telephony": Telephony, "ami": Ami, "web": Web
 
 @dataclass(frozen=True)
 class Config:
-    db: str = "callauth.db"
+    #: A postgresql:// URL may hold a password: never in a repr (db/backend.py ``shown``).
+    db: str = field(default="callauth.db", repr=False)
     #: PostgreSQL only: connections (each on a worker thread) this process keeps open.
     db_pool: int = 4
     demo: bool = False
