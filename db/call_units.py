@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from callauth.db import challenge_units as units
 from callauth.db.challenge_units import CHALLENGE_COLUMNS, challenge_row
 from callauth.db.models import Call, Challenge, ChallengeKind, ChallengeState, EndedBy, NewCall
-from callauth.db.rows import INSERT_CALL, audit_ended, call_values
+from callauth.db.rows import CALL_FIELDS, INSERT_CALL, audit_ended, call_values
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,17 @@ class CallerRows:
     kin_challenges: tuple[Challenge, ...] = ()
 
 
+#: The call log's words for a lost race (data: the row keeps them; code reads
+#: ``Logged.lost`` / ``RecordedCall.lost_race``, never the text).
+LOST_RACE = ("not_matched", "challenge_changed")
+
+
 @dataclass(frozen=True)
 class Logged:
     call_id: int
-    lost: bool  # the challenge to verify had changed meanwhile: the call verified nothing
+    #: The challenge to verify had changed meanwhile: the call verified nothing, and this
+    #: is its row as rewritten (outcome and reason ``LOST_RACE``).
+    lost: Call | None = None
     ended: tuple[int, ...] = ()  # the holder's other logins, ended by the verification
     told: tuple[int, ...] = ()  # pending challenges whose last_call this call replaced
     verified: Challenge | None = None  # the challenge as this call verified it
@@ -43,7 +50,7 @@ class Logged:
 class RecordedCall:
     """One call's unit of work, done: what the service acts on, typed."""
 
-    call: Call  # as logged (a lost race is logged not_matched / challenge_changed)
+    call: Call  # as logged (a lost race is logged with the words LOST_RACE)
     rows: CallerRows | None  # what the decision saw (None: no usable caller number)
     verified: Challenge | None  # the challenge this call verified, with its kind and holder
     lost_race: bool  # the challenge to verify changed meanwhile: the call verified nothing
@@ -61,6 +68,7 @@ _HINTS = {
     "other_phone": "other_phone",
     "old_phone": "old_phone",
 }
+_CALL_COLUMNS = ", ".join(CALL_FIELDS)
 _KIN = (
     f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE auth_number = ? AND state = 'pending'"
     " AND expires_at > ? AND phone_e164 != ? AND holder_id IN (SELECT id FROM holders"
@@ -145,7 +153,7 @@ def _tell_wrong_code(db: sqlite3.Connection, call: NewCall, now: int) -> tuple[i
 
 def verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int) -> Logged:
     if verify is None:
-        return Logged(call_id, False)
+        return Logged(call_id)
     result = units.verify(db, verify, call_id, at)
     if result is not None:
         verified, ended = result
@@ -153,9 +161,9 @@ def verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int
         mail = verified.kind is ChallengeKind.LOGIN and units.has_confirmed_email(
             db, verified.holder_id
         )
-        return Logged(call_id, False, tuple(ended), verified=verified, mail_holder=mail)
-    db.execute(
-        "UPDATE calls SET outcome = 'not_matched', reason = 'challenge_changed' WHERE id = ?",
-        (call_id,),
-    )
-    return Logged(call_id, True)
+        return Logged(call_id, None, tuple(ended), verified=verified, mail_holder=mail)
+    row = db.execute(
+        f"UPDATE calls SET outcome = ?, reason = ? WHERE id = ? RETURNING id, {_CALL_COLUMNS}",
+        (*LOST_RACE, call_id),
+    ).fetchone()
+    return Logged(call_id, Call(**dict(row)))

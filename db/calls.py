@@ -4,7 +4,6 @@ commit (``Transactions.run_batched``): calls arriving together share one transac
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable
 
@@ -13,7 +12,7 @@ from callauth.db.call_units import CallerRows, Logged, RecordedCall
 from callauth.db.clock import Clock
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import Call, CallEnd, ChallengeEvent, ChallengeState, NewCall
+from callauth.db.models import Call, CallEnd, ChallengeState, NewCall
 from callauth.db.rows import CALL_FIELDS, call_values
 
 #: ``decide`` for a call: the pure decision, run on the database thread, given the rows.
@@ -39,7 +38,7 @@ class CallQueries:
         """Log a call; with ``verify``, also move that challenge pending → verified.
 
         If the challenge changed in the meantime (expired, verified by another call), the
-        call is logged as ``not_matched`` / ``challenge_changed`` instead: never twice. A
+        call is logged as a lost race instead (db.call_units.LOST_RACE): never twice. A
         withheld or unavailable call that names a pending challenge leaves its hint on it.
         """
         logged = await self._tx.run_batched(lambda db: call_units.record_call(db, call, verify))
@@ -94,15 +93,14 @@ class CallQueries:
         return _result(self._recorded(keyed, verify, logged), rows, logged)
 
     def _recorded(self, call: NewCall, verify: int | None, logged: Logged) -> Call:
-        """The call as logged; the one place a call's effects reach the waiting pages."""
-        for challenge_id in logged.told:
-            self.events.publish(ChallengeEvent(challenge_id, "last_call"))
-        if logged.lost:
-            call = dataclasses.replace(call, outcome="not_matched", reason="challenge_changed")
-        elif verify is not None:
-            self.events.publish(ChallengeEvent(verify, ChallengeState.VERIFIED.value))
-            for challenge_id in logged.ended:
-                self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
+        """The call as logged (a lost race: the row as the unit rewrote it); the one place
+        a call's effects reach the waiting pages (db/events.py)."""
+        self.events.tell("last_call", logged.told)
+        if logged.lost is not None:
+            return logged.lost
+        if verify is not None:
+            self.events.tell(ChallengeState.VERIFIED, [verify])
+            self.events.tell(ChallengeState.CANCELLED, logged.ended)
         return Call(*call_values(call), id=logged.call_id)  # type: ignore[misc]
 
     async def complete_call(
@@ -154,4 +152,4 @@ class CallQueries:
 
 
 def _result(call: Call, rows: CallerRows | None, logged: Logged) -> RecordedCall:
-    return RecordedCall(call, rows, logged.verified, logged.lost, logged.mail_holder)
+    return RecordedCall(call, rows, logged.verified, logged.lost is not None, logged.mail_holder)

@@ -16,7 +16,7 @@ from callauth.db.challenge_units import (
 from callauth.db.clock import Clock
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import Challenge, ChallengeEvent, ChallengeState, EndedBy
+from callauth.db.models import Challenge, ChallengeState, EndedBy
 from callauth.db.rows import audit_ended
 
 
@@ -48,10 +48,8 @@ class ChallengeQueries:
             return created
 
         created = await self._tx.run_write(work)
-        for challenge_id, _, _ in created.cancelled:
-            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
-        for challenge_id in created.recoded:
-            self.events.publish(ChallengeEvent(challenge_id, "code_assigned"))
+        self.events.tell(ChallengeState.CANCELLED, [c[0] for c in created.cancelled])
+        self.events.tell("code_assigned", created.recoded)
         return created.challenge
 
     async def challenge(self, challenge_id: int) -> Challenge | None:
@@ -75,7 +73,7 @@ class ChallengeQueries:
             )
         )
         if changed:
-            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CONSUMED.value))
+            self.events.tell(ChallengeState.CONSUMED, [challenge_id])
         return changed
 
     async def cancel_challenge(self, challenge_id: int, why: EndedBy | None = None) -> bool:
@@ -90,7 +88,7 @@ class ChallengeQueries:
 
         changed = await self._tx.run_write(work)
         if changed:
-            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.CANCELLED.value))
+            self.events.tell(ChallengeState.CANCELLED, [challenge_id])
         return changed
 
     async def expire_due(self) -> list[int]:
@@ -104,6 +102,5 @@ class ChallengeQueries:
             ).fetchall()
         )
         expired = [row[0] for row in rows]
-        for challenge_id in expired:
-            self.events.publish(ChallengeEvent(challenge_id, ChallengeState.EXPIRED.value))
+        self.events.tell(ChallengeState.EXPIRED, expired)
         return expired

@@ -1,14 +1,17 @@
 """In-process delivery of challenge events to waiting browsers.
 
-The SQLite backend lives in one process, so a dict of subscriptions is enough. A
-PostgreSQL backend would publish through NOTIFY and feed the same subscriptions from LISTEN.
+Every repository hands what its unit of work changed, once committed, to
+:meth:`ChallengeEvents.tell`: the one place this process publishes its own changes. Other
+processes' changes arrive by watching (db/external.py polls SQLite's data_version; on
+PostgreSQL a trigger NOTIFYs on commit and db/pg_events.py LISTENs), fed to the same
+subscriptions through :meth:`ChallengeEvents.publish`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from callauth.db.models import ChallengeEvent
 
@@ -63,6 +66,12 @@ class ChallengeEvents:
                 listeners.remove(subscription)
                 if not listeners:
                     del self._listeners[challenge_id]
+
+    def tell(self, kind: str, challenge_ids: Iterable[int]) -> None:
+        """These challenges changed (``kind``: a ChallengeState value, or a hint such as
+        ``last_call``, ``code_assigned``) in a unit of work this process has committed."""
+        for challenge_id in challenge_ids:
+            self.publish(ChallengeEvent(challenge_id, str(kind)))
 
     def publish(self, event: ChallengeEvent) -> None:
         for subscription in self._listeners.get(event.challenge_id, ()):

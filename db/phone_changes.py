@@ -12,7 +12,7 @@ import sqlite3
 
 from callauth.db import challenge_units as units
 from callauth.db.challenge_units import Chooser, NewChallenge
-from callauth.db.models import Challenge, ChallengeEvent, ChallengeKind, ChallengeState
+from callauth.db.models import Challenge, ChallengeKind, ChallengeState
 from callauth.db.phone_change_rows import (
     COLUMNS,
     ChangeState,
@@ -101,9 +101,8 @@ class PhoneChanges:
         if done is None:
             return None
         change, created, stale = done
-        self._publish(stale, ChallengeState.CANCELLED)
-        for challenge_id in created.recoded:
-            self._events.publish(ChallengeEvent(challenge_id, "code_assigned"))
+        self._events.tell(ChallengeState.CANCELLED, stale)
+        self._events.tell("code_assigned", created.recoded)
         assert created.challenge is not None
         return change, created.challenge
 
@@ -134,8 +133,8 @@ class PhoneChanges:
         if done is None:
             return None
         change, logins = done
-        self._publish([challenge_id], ChallengeState.CONSUMED)
-        self._publish(logins, ChallengeState.CANCELLED)
+        self._events.tell(ChallengeState.CONSUMED, [challenge_id])
+        self._events.tell(ChallengeState.CANCELLED, logins)
         return change
 
     async def cancel(self, change_id: int) -> bool:
@@ -154,7 +153,7 @@ class PhoneChanges:
         cancelled = await self._tx.run_write(work)
         if cancelled is None:
             return False
-        self._publish(cancelled, ChallengeState.CANCELLED)
+        self._events.tell(ChallengeState.CANCELLED, cancelled)
         return True
 
     async def expire_due(self) -> list[PhoneChange]:
@@ -185,10 +184,6 @@ class PhoneChanges:
             ).fetchall()
         )
         return [row[0] for row in rows]
-
-    def _publish(self, challenge_ids: list[int], state: ChallengeState) -> None:
-        for challenge_id in challenge_ids:
-            self._events.publish(ChallengeEvent(challenge_id, state.value))
 
 
 def _move(
