@@ -16,10 +16,10 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from callauth.db.connection import Transactions
 from callauth.db.dbfile import FileState, StoreUnavailable, describe
+from callauth.db.models import StoreHealth
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +39,6 @@ _UNAVAILABLE_CODES = frozenset({
     26,  # SQLITE_NOTADB
 })  # fmt: skip
 _BUSY_CODES = frozenset({5, 6})
-
-
-@dataclass(frozen=True)
-class StoreHealth:
-    """``db``: ``ok``, ``missing`` (no file at the path), ``replaced`` (another file there
-    that cannot be opened), ``unwritable`` (the probe's write failed), ``busy`` (another
-    writer held the lock past the busy timeout), ``unreachable``
-    (the connection itself is gone); ``reason``: what happened, in English for the
-    operator ("" when ok)."""
-
-    ok: bool
-    db: str
-    reason: str = ""
 
 
 OK = StoreHealth(True, "ok")

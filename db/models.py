@@ -211,3 +211,16 @@ class Origin:
 
     session_ref: str
     ip: str
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """``db``: ``ok``, ``missing`` (no file at the path), ``replaced`` (another file there
+    that cannot be opened), ``unwritable`` (the probe's write failed), ``busy`` (another
+    writer held the lock past the busy timeout), ``unreachable``
+    (the connection itself is gone); ``reason``: what happened, in English for the
+    operator ("" when ok)."""
+
+    ok: bool
+    db: str
+    reason: str = ""

@@ -23,8 +23,6 @@ from callauth.db.phone_change_rows import (
 )
 from callauth.db.store import Store
 
-__all__ = ["ChangeState", "NewPhoneChange", "PhoneChange", "PhoneChanges"]
-
 
 class PhoneChanges:
     def __init__(self, store: Store) -> None:

@@ -15,17 +15,18 @@ import functools
 
 from callauth.db import backend
 from callauth.db.audit import AuditEntry, AuditQueries
-from callauth.db.call_units import CallerRows, RecordedCall
 from callauth.db.calls import CallQueries
 from callauth.db.challenges import ChallengeQueries
 from callauth.db.clock import Clock, system_clock
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.health import Health, StoreHealth
+from callauth.db.health import Health
 from callauth.db.holders import HolderQueries
+from callauth.db.models import StoreHealth
 from callauth.db.sessions import SessionQueries
 
-__all__ = ["AuditEntry", "CallerRows", "Clock", "RecordedCall", "Store", "system_clock"]
+#: Still named here for db/holder_lookup.py and bench/seed.py (their homes: db/audit.py, db/clock.py).
+__all__ = ["AuditEntry", "Store", "system_clock"]
 
 
 class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQueries):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from callauth.db.events import Subscription
 from callauth.db.models import Challenge
 from callauth.db.store import Store
-
-__all__ = ["ChallengeWatch", "Subscription"]
+from callauth.db.subscription import Subscription
 
 
 class ChallengeWatch:

@@ -13,8 +13,8 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 
-from callauth.db.models import Challenge, Contract, Holder
-from callauth.db.phone_changes import ChangeState, NewPhoneChange, PhoneChange, PhoneChanges
+from callauth.db.models import Challenge, ChangeState, Contract, Holder, NewPhoneChange, PhoneChange
+from callauth.db.phone_changes import PhoneChanges
 from callauth.ivr import phone_policy
 from callauth.ivr.holder_flow import HolderFlow
 from callauth.ivr.jst import JST

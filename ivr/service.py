@@ -11,10 +11,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from callauth.db.call_units import CallerRows, RecordedCall
 from callauth.db.challenge_units import NewChallenge, NumberChoice
-from callauth.db.models import Challenge, ChallengeKind, NewCall
-from callauth.db.phone_changes import PhoneChange, PhoneChanges
-from callauth.db.store import CallerRows, RecordedCall, Store
+from callauth.db.models import Challenge, ChallengeKind, NewCall, PhoneChange
+from callauth.db.phone_changes import PhoneChanges
+from callauth.db.store import Store
 from callauth.ivr import number_pool, phone_policy, presentation, trust
 from callauth.ivr.config import Config, Telephony
 from callauth.ivr.dialplan import Outcome

@@ -6,10 +6,8 @@ the one opened (db/health.py, logged once per change); housekeeping runs it ever
 
 from __future__ import annotations
 
-from callauth.db.health import StoreHealth
+from callauth.db.models import StoreHealth
 from callauth.db.store import Store
-
-__all__ = ["SiteHealth", "StoreHealth"]
 
 
 class SiteHealth:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from callauth.db.models import NewCall
+from callauth.db.models import NewCall, NewPhoneChange
 from callauth.db.operators import Operators, Role
-from callauth.db.phone_changes import NewPhoneChange, PhoneChanges
+from callauth.db.phone_changes import PhoneChanges
 from callauth.db.throttles import ThrottlePolicy, Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.passwords import hash_password

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from callauth.db.events import QUEUE_LIMIT, ChallengeEvents
+from callauth.db.events import ChallengeEvents
 from callauth.db.models import ChallengeEvent
+from callauth.db.subscription import QUEUE_LIMIT
 
 
 async def test_a_waiting_listener_gets_the_event_published_for_its_challenge() -> None:

@@ -18,7 +18,12 @@ PURE = {
 PURE_ALLOWED = {"ivr", "phonenumbers"}
 GENERIC = {"db", "ivr", "web"}  # only ever as callauth.db, callauth.ivr, callauth.web
 #: What of db/ the web may import: the row types (frozen dataclasses, enums) and the clock.
-WEB_MAY_IMPORT = {"callauth.db.models", "callauth.db.console_models", "callauth.db.clock"}
+WEB_MAY_IMPORT = {
+    "callauth.db.models",
+    "callauth.db.console_models",
+    "callauth.db.subscription",
+    "callauth.db.clock",
+}
 
 
 def _imported_modules(path: Path) -> set[str]:

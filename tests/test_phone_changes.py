@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callauth.db.models import ChallengeState, NewCall
-from callauth.db.phone_changes import ChangeState, NewPhoneChange, PhoneChanges
+from callauth.db.models import ChallengeState, ChangeState, NewCall, NewPhoneChange
+from callauth.db.phone_changes import PhoneChanges
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on, on_number

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from callauth.db.phone_changes import ChangeState
+from callauth.db.models import ChangeState
 from callauth.ivr.config import Config
 from callauth.site import STORE, create_site
 from callauth.web.keys import SERVICES

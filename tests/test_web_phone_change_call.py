@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from callauth.db.models import ChallengeState
-from callauth.db.phone_changes import ChangeState
+from callauth.db.models import ChallengeState, ChangeState
 from callauth.ivr.config import Config
 from callauth.ivr.number_pool import CodeMode
 from callauth.site import STORE, create_site

@@ -16,7 +16,8 @@ from aiohttp import web
 
 from callauth.db.clock import Clock
 from callauth.db.models import ChallengeEvent
-from callauth.ivr.challenge_watch import ChallengeWatch, Subscription
+from callauth.db.subscription import Subscription
+from callauth.ivr.challenge_watch import ChallengeWatch
 from callauth.web.flow import current_challenge
 from callauth.web.keys import CLOCK, CONFIG, METRICS, SERVICES, SSE_TASKS
 from callauth.web.status import status_payload

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callauth.ivr.site_health import StoreHealth
+from callauth.db.models import StoreHealth
 from callauth.web.keys import METRICS, PBX, SERVICES
 
 logger = logging.getLogger(__name__)
