@@ -1,5 +1,5 @@
 """The site as ``serve`` runs it, and as the tests start it: the store opened, the services
-over it (ivr/services.py), and the web app (web/app.py) given those services.
+over it (ivr/wiring.py), and the web app (web/app.py) given those services.
 
 The store stays here, in the composition root: the web never holds it. ``STORE`` and
 ``OUTBOX`` are for what runs beside the site (demo seeding, the AMI client, the mailer)
@@ -18,7 +18,7 @@ from callauth.db.dbfile import StoreUnavailable
 from callauth.db.outbox import Outbox
 from callauth.db.store import Store
 from callauth.ivr.config import Config
-from callauth.ivr.services import Services, running_services
+from callauth.ivr.wiring import Services, running_services
 from callauth.web.app import create_app
 
 STORE = web.AppKey("STORE", Store)

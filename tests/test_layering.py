@@ -122,7 +122,7 @@ def test_web_never_touches_panoramisk_or_the_agi_edge() -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "web").rglob("*.py")), ids=lambda p: p.name)
 def test_web_imports_no_store_only_the_row_types(path: Path) -> None:
-    """Views reach the domain through the services (ivr/services.py), never the store."""
+    """Views reach the domain through the services (ivr/wiring.py), never the store."""
     from_db = {
         n for n in _imported_modules(path) if n == "callauth.db" or n.startswith("callauth.db.")
     }

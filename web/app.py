@@ -1,6 +1,6 @@
 """The web application factory: ``create_app(config, open_services)``.
 
-The site reaches the domain only through the services (ivr/services.py), which the
+The site reaches the domain only through the services (ivr/wiring.py), which the
 composition root opens (callauth/site.py: the store, the services over it) and hands over
 as ``open_services``. Resources are single-yield ``cleanup_ctx`` generators, set up in
 order and torn down in reverse; the composition root may append its own (the FastAGI
@@ -21,7 +21,7 @@ from aiohttp import web
 from callauth.db.clock import Clock, system_clock
 from callauth.ivr.config import Config
 from callauth.ivr.pbx_state import PbxCollector, PbxState
-from callauth.ivr.services import Services
+from callauth.ivr.wiring import Services
 from callauth.web import filters
 from callauth.web.cookie_policy import secure_cookie_middleware
 from callauth.web.cors import cors_headers

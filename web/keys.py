@@ -12,7 +12,7 @@ from aiohttp import web
 from callauth.db.clock import Clock
 from callauth.ivr.config import Config
 from callauth.ivr.pbx_state import PbxState
-from callauth.ivr.services import Services
+from callauth.ivr.wiring import Services
 from callauth.web.login_csrf import LoginCsrf
 from callauth.web.metrics import Metrics
 from callauth.web.throttle import RateLimit
@@ -20,7 +20,7 @@ from callauth.web.throttle import RateLimit
 CONFIG = web.AppKey("CONFIG", Config)
 #: The clock shared by the services, the throttle and the views (a fake one in tests).
 CLOCK = web.AppKey[Clock]("CLOCK")
-#: The domain's services (ivr/services.py): every flow a view starts is one of their methods.
+#: The domain's services (ivr/wiring.py): every flow a view starts is one of their methods.
 SERVICES = web.AppKey("SERVICES", Services)
 #: The login form's CSRF signer.
 LOGIN_CSRF = web.AppKey("LOGIN_CSRF", LoginCsrf)

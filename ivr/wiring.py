@@ -1,4 +1,4 @@
-"""Everything the web site and the FastAGI server ask of the domain, built over one store.
+"""Every service the web site and the FastAGI server ask of the domain, wired over one store.
 
 The composition root opens the store and runs :func:`running_services` (callauth/site.py);
 the web's views call these objects' methods and never the store (tests/test_layering.py).
