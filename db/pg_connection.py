@@ -10,7 +10,9 @@ loop. A read unit runs in a read-only snapshot (``REPEATABLE READ``), as a SQLit
 A connection that fails is dropped and opened anew (at once when it is found dead at
 BEGIN, so a restarted server costs no unit); a unit that meets a database it cannot
 reach fails with :class:`StoreUnavailable` (``unreachable``), and a unit cut short after
-BEGIN is never run again (its caller answers ``error``).
+BEGIN is never run again (its caller answers ``error``). A unit the server itself stops
+(the write lock or a statement past its timeout) fails as ``busy`` and is rolled back on
+a connection that stays open: a long writer elsewhere is not a lost server.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,15 +42,41 @@ _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
          asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
          asyncpg.CrashShutdownError, asyncio.TimeoutError)  # fmt: skip
+#: The server answered "not now": the write lock or one statement waited past its
+#: timeout. The unit fails (``busy``, as SQLite's busy timeout), the connection stays.
+BUSY = (asyncpg.LockNotAvailableError, asyncpg.QueryCanceledError)
 CONNECT_SECONDS = 5.0
-#: A statement the server has not answered by then fails (a server gone silent).
-COMMAND_SECONDS = 10.0
+#: Set on every connection (a ``?name=value`` in the URL wins). lock_timeout and
+#: statement_timeout: a unit waits at most 10 s for the write lock (a long ``holders
+#: import`` on another instance) or on one statement, and the server says so while the
+#: connection lives on. idle_in_transaction_session_timeout and the TCP keepalives: a
+#: client that vanishes mid-unit (killed, its host gone, a cable pulled) loses its
+#: session, and with it the write lock, after 30 s idle in a transaction or about
+#: 25 s (10 + 3 × 5) of a silent peer, not after the kernel's two hours.
+SERVER_SETTINGS = {
+    "lock_timeout": "10s", "statement_timeout": "10s",
+    "idle_in_transaction_session_timeout": "30s",
+    "tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3",
+}  # fmt: skip
+#: A statement the server has not answered by then fails: the server has gone silent
+#: (lost). Longer than the server's own timeouts, so those answer first.
+COMMAND_SECONDS = 15.0
 
 _Job = tuple[Callable[[Any], Any], str, asyncio.AbstractEventLoop, asyncio.Future[Any]]
 
 
 def unreachable(exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"database cannot be reached: {exc!r}", "unreachable")
+
+
+def busy(exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"database busy: {exc}", "busy")
+
+
+def server_settings(url: str) -> dict[str, str]:
+    """:data:`SERVER_SETTINGS` but those the URL's query sets (asyncpg passes those on)."""
+    given = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    return {name: value for name, value in SERVER_SETTINGS.items() if name not in given}
 
 
 class _Worker(threading.Thread):
@@ -75,8 +104,9 @@ class _Worker(threading.Thread):
         if self._db is None or self._db.conn.is_closed():
             self._drop()
             conn = self._loop.run_until_complete(
-                asyncpg.connect(self._url, timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS)
-            )
+                asyncpg.connect(self._url, timeout=CONNECT_SECONDS, command_timeout=COMMAND_SECONDS,
+                                server_settings=server_settings(self._url))
+            )  # fmt: skip
             self._db = PgConnection(conn, self._loop)
             self._pids.add(conn.get_server_pid())
         return self._db
@@ -93,6 +123,9 @@ class _Worker(threading.Thread):
                 self._drop()
                 if attempt == 2:
                     raise unreachable(exc) from exc
+            except BUSY as exc:  # the write lock, still held by another unit
+                self._rollback()
+                raise busy(exc) from exc
         raise AssertionError("unreachable")
 
     def _unit(self, work: Callable[[PgConnection], Any], begin: str) -> Any:
@@ -103,14 +136,18 @@ class _Worker(threading.Thread):
         except LOST as exc:
             self._drop()
             raise unreachable(exc) from exc  # committed or not, the caller must not trust it
+        except BUSY as exc:
+            self._rollback()
+            raise busy(exc) from exc
         except BaseException:
-            self._rollback(db)
+            self._rollback()
             raise
         return result
 
-    def _rollback(self, db: PgConnection) -> None:
+    def _rollback(self) -> None:
         try:
-            db.script("ROLLBACK")
+            if self._db is not None:
+                self._db.script("ROLLBACK")
         except LOST:
             self._drop()
 
