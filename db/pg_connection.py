@@ -23,7 +23,7 @@ import queue
 import threading
 import urllib.parse
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import asyncpg
 
@@ -71,6 +71,19 @@ def unreachable(exc: BaseException) -> StoreUnavailable:
 
 def busy(exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"database busy: {exc}", "busy")
+
+
+def _failure(exc: BaseException) -> BaseException:
+    """What the caller meets for ``exc``, a failure the server answered mid-unit: a
+    server that cannot write now (SQLSTATE class 53: disk full, out of memory, too many
+    connections; 58: an I/O error; 25006: read-only, a standby) is the store unavailable
+    (503, a call's ``error``), a timeout is ``busy``; anything else stays itself (a bug)."""
+    if isinstance(exc, BUSY):
+        return busy(exc)
+    code = str(getattr(exc, "sqlstate", "") or "")
+    if isinstance(exc, asyncpg.PostgresError) and (code[:2] in ("53", "58") or code == "25006"):
+        return StoreUnavailable(f"database cannot be written: {exc}", "unwritable")
+    return exc
 
 
 def server_settings(url: str) -> dict[str, str]:
@@ -123,9 +136,9 @@ class _Worker(threading.Thread):
                 self._drop()
                 if attempt == 2:
                     raise unreachable(exc) from exc
-            except BUSY as exc:  # the write lock, still held by another unit
+            except asyncpg.PostgresError as exc:  # e.g. the write lock, held by another unit
                 self._rollback()
-                raise busy(exc) from exc
+                _raise(exc)
         raise AssertionError("unreachable")
 
     def _unit(self, work: Callable[[PgConnection], Any], begin: str) -> Any:
@@ -136,12 +149,9 @@ class _Worker(threading.Thread):
         except LOST as exc:
             self._drop()
             raise unreachable(exc) from exc  # committed or not, the caller must not trust it
-        except BUSY as exc:
+        except BaseException as exc:
             self._rollback()
-            raise busy(exc) from exc
-        except BaseException:
-            self._rollback()
-            raise
+            _raise(exc)
         return result
 
     def _rollback(self) -> None:
@@ -160,6 +170,13 @@ class _Worker(threading.Thread):
             self._loop.run_until_complete(db.conn.close(timeout=2))
         except Exception:  # a connection already broken: nothing more to close
             db.conn.terminate()
+
+
+def _raise(exc: BaseException) -> NoReturn:
+    failure = _failure(exc)
+    if failure is exc:
+        raise exc
+    raise failure from exc
 
 
 def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
