@@ -37,18 +37,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.action == "migrate":
-            return asyncio.run(_migrate(config.db))
+            return asyncio.run(_migrate(config.db, config.db_pool))
         if not backend.exists(args.source):  # opening it would create an empty one
             print(f"callauth db copy: no database at {args.source}", file=sys.stderr)
             return 2
-        return asyncio.run(_copy(args.source, args.target))
+        return asyncio.run(_copy(args.source, args.target, config.db_pool))
     except (OSError, sqlite3.Error) as exc:
         print(f"callauth db: {exc}", file=sys.stderr)
         return 2
 
 
-async def _migrate(where: str) -> int:
-    store = await Store.open(where)  # opening migrates
+async def _migrate(where: str, pool: int) -> int:
+    store = await Store.open(where, pool=pool)  # opening migrates
     try:
         version = await store.schema_version()
     finally:
@@ -57,10 +57,11 @@ async def _migrate(where: str) -> int:
     return 0
 
 
-async def _copy(source_url: str, target_url: str) -> int:
-    source = await Store.open(source_url)
+async def _copy(source_url: str, target_url: str, pool: int) -> int:
+    """Each side's PostgreSQL pool is ``db_pool`` connections (``Config.db_pool``)."""
+    source = await Store.open(source_url, pool=pool)
     try:
-        target = await Store.open(target_url)
+        target = await Store.open(target_url, pool=pool)
         try:
             total = sum((await db_copy.counts(source)).values())
             bar = Progress("copying rows", total, sys.stderr)

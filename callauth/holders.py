@@ -46,7 +46,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
     try:
-        store = await Store.open(config.db)
+        store = await Store.open(config.db, pool=config.db_pool)
     except (OSError, sqlite3.Error) as exc:
         print(
             f"callauth holders: cannot open the database {backend.shown(config.db)}: {exc}",

@@ -67,7 +67,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 async def _add(config: Config, login: str, role: Role, password_hash: str) -> int:
     try:
-        store = await Store.open(config.db)
+        store = await Store.open(config.db, pool=config.db_pool)
     except (OSError, sqlite3.Error) as exc:
         print(
             f"callauth operators: cannot open the database {backend.shown(config.db)}: {exc}",

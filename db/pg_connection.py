@@ -82,7 +82,7 @@ def _failure(exc: BaseException) -> BaseException:
         return busy(exc)
     code = str(getattr(exc, "sqlstate", "") or "")
     if isinstance(exc, asyncpg.PostgresError) and (code[:2] in ("53", "58") or code == "25006"):
-        return StoreUnavailable(f"database cannot be written: {exc}", "unwritable")
+        return StoreUnavailable(f"database cannot be used now: {exc}", "unwritable")
     return exc
 
 
