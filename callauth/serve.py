@@ -16,7 +16,7 @@ from callauth.ivr.agi_server import start_fastagi
 from callauth.ivr.ami import start_ami
 from callauth.ivr.config import Address, Config, Telephony
 from callauth.preflight import check_ports_free, listeners
-from callauth.site import OUTBOX, STORE, create_site
+from callauth.site import create_site, outbox_of, store_of
 from callauth.web import keys
 from callauth.web.admin_app import ADMIN_PORT, create_admin_app
 
@@ -54,7 +54,7 @@ async def _admin_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
-    if await demo.seed(app[STORE]):
+    if await demo.seed(store_of(app)):
         logger.info("seeded demo data")
     print(demo.credentials(), flush=True)
     yield
@@ -74,7 +74,7 @@ async def _fastagi_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
-    client = await start_ami(app[keys.CONFIG], app[keys.PBX], app[STORE])
+    client = await start_ami(app[keys.CONFIG], app[keys.PBX], store_of(app))
     try:
         yield
     finally:
@@ -88,7 +88,9 @@ async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
         print("Mail: off (mail_enabled = false)", flush=True)
         yield
         return
-    sender = mailer.Mailer(app[OUTBOX], config.site, app[STORE].clock, mailer.transport_for(config))
+    sender = mailer.Mailer(
+        outbox_of(app), config.site, store_of(app).clock, mailer.transport_for(config)
+    )
     print(f"Mail: {sender.transport.describe()}", flush=True)
     task = asyncio.create_task(sender.run(), name="callauth-mailer")
     try:

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from callauth.ivr.agi_server import FastAgiServer, start_fastagi
 from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import CallResult, place_call
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
@@ -100,7 +100,7 @@ async def open_site(tmp_path: pathlib.Path, clock: FakeClock, **settings: Any) -
     )
     server = TestServer(create_site(config, clock=clock))
     await server.start_server()
-    await seed_holder(server.app[STORE], "yamada", PASSWORD, "+819012345678")
+    await seed_holder(store_of(server.app), "yamada", PASSWORD, "+819012345678")
     fastagi = await start_fastagi(server.app[SERVICES].calls, config.telephony)
     return Site(server, fastagi, clock, [])
 

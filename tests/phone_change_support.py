@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from callauth.db.models import Contract, Holder, NewContract
-from callauth.site import STORE
+from callauth.site import store_of
 from tests.web_support import call_through_service, csrf_of, login, seed_holder
 
 Client = TestClient[Any, Any]
@@ -40,7 +40,7 @@ async def seed_with_contracts(
     client: Client, login_id: str = "yamada", phone: str | None = "+819012345678"
 ) -> tuple[Holder, Contract, Contract, Contract]:
     """A holder with a same-person contract, one whose insured differs, one not changeable."""
-    store = client.app[STORE]
+    store = store_of(client.app)
     holder = await seed_holder(store, login_id, PASSWORD, phone)
     same = (await store.contracts_of(holder.id))[0]
     other = await store.add_contract(

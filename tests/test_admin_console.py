@@ -18,7 +18,7 @@ from callauth.db.phone_changes import PhoneChanges
 from callauth.db.throttles import ThrottlePolicy, Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.passwords import hash_password
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.sessions import COOKIE_NAME as HOLDER_COOKIE
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
@@ -32,7 +32,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 async def make(db_url: str, clock: FakeClock, aiohttp_client: Any) -> Client:
     config = Config.from_keys(db=db_url, enforcement_date="2099-01-01")
     client: Client = await aiohttp_client(create_site(config, clock=clock))
-    store = client.app[STORE]
+    store = store_of(client.app)
     await seed_holder(store, "yamada", "correct horse", "+819012345678")
     await seed_holder(store, "suzuki", "correct horse", None)
     await seed_holder(store, "takahashi", "correct horse", "+815012345678")
@@ -53,7 +53,7 @@ async def test_an_operator_logs_in_and_sees_the_dashboard_data(
     db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
     client = await make(db_url, clock, aiohttp_client)
-    store = client.app[STORE]
+    store = store_of(client.app)
     for outcome in ("verified", "verified", "withheld"):
         await store.record_call(NewCall(clock() - 60, "u", "c", "09012345678", "+819012345678",
                                         "shown", "0120111222", "+81120111222", "127.0.0.1",
@@ -95,7 +95,7 @@ async def test_support_unlocks_a_locked_holder_with_a_reason_and_it_is_audited(
     db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
     client = await make(db_url, clock, aiohttp_client)
-    store = client.app[STORE]
+    store = store_of(client.app)
     throttles = Throttles(store, ThrottlePolicy())
     for n in range(100):
         while (await throttles.reserve("yamada", f"10.0.0.{n}")).wait:
@@ -141,7 +141,7 @@ async def test_support_cancels_a_stuck_phone_change(
     db_url: str, clock: FakeClock, aiohttp_client: Any
 ) -> None:
     client = await make(db_url, clock, aiohttp_client)
-    store = client.app[STORE]
+    store = store_of(client.app)
     change = await PhoneChanges(store).draft(NewPhoneChange(1, 1, "holder", "+819012345678",
                                              "+818011112222", "2026-01-01", "ref", "127.0.0.1"))  # fmt: skip
     await op_login(client, "support1")
@@ -177,7 +177,7 @@ async def test_operator_logins_have_a_throttle_of_their_own(
     assert statuses[:5] == [200] * 5 and statuses[5] == 429
     assert await op_login(client, "viewer1") == 429  # still waiting out the back-off
     assert await login(client, "suzuki", "correct horse") == (302, "/mypage")  # holders unaffected
-    actions = [a.action for a in await Operators(client.app[STORE]).actions()]
+    actions = [a.action for a in await Operators(store_of(client.app)).actions()]
     assert actions.count("login_failure") == 5 and "login_refused" in actions
 
 

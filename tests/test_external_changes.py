@@ -20,7 +20,7 @@ from callauth.db.external import ExternalChanges
 from callauth.db.models import ChallengeEvent, EndedBy
 from callauth.db.store import Store
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.store_support import create_on
 from tests.test_agi_script import classic_header, run_script
@@ -107,7 +107,7 @@ async def browser(
 ) -> Client:
     """A holder logged in on a running site (real clock), waiting for the call."""
     client = await aiohttp_client(create_site(Config(db=str(tmp_path / "callauth.db"))))
-    await seed_holder(client.app[STORE], "yamada", "correct horse", HOLDER_PHONE)
+    await seed_holder(store_of(client.app), "yamada", "correct horse", HOLDER_PHONE)
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
     return client
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.db.models import NewContract
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     apply_for,
@@ -36,7 +36,7 @@ def make_client(
     async def make(**settings: Any) -> Client:
         config = Config.from_keys(db=str(tmp_path / "callauth.db"), **settings)
         client = await aiohttp_client(create_site(config, clock=clock))
-        store = client.app[STORE]
+        store = store_of(client.app)
         holder = await seed_holder(store, "yamada", "correct horse", "+819012345678")
         await store.add_contract(
             holder.id,
@@ -104,7 +104,7 @@ async def test_a_call_from_the_old_number_during_a_change_is_told(
 ) -> None:
     client = await new_client()
     await verified_login(client, "yamada", PHONE)
-    contract = (await client.app[STORE].contracts_of(1))[0]
+    contract = (await store_of(client.app).contracts_of(1))[0]
     response = await submit_change(client, contract.id, "insured", "080-9876-5432")
     change_id = change_id_of(response.headers["Location"])
     await apply_for(client, change_id)

@@ -16,7 +16,7 @@ from callauth.db.email_confirmations import EmailConfirmations
 from callauth.db.models import ChallengeState
 from callauth.db.outbox import Outbox
 from callauth.mailer import Mailer, transport_for
-from callauth.site import STORE
+from callauth.site import store_of
 from callauth.web.keys import CONFIG, SERVICES
 from tests.conftest import FakeClock
 from tests.one_login_support import Site, open_site, opened_site
@@ -43,7 +43,7 @@ async def test_a_holder_keeps_at_most_two_live_logins_and_the_oldest_page_is_tol
     assert (await third.status())["state"] == "pending"
     html = await (await first.session.get(site.server.make_url("/verify"))).text()
     assert status["notice"] in html
-    entries = await site.server.app[STORE].audit_entries()
+    entries = await store_of(site.server.app).audit_entries()
     assert any(e.event == "challenge_cancelled" and "superseded" in e.detail for e in entries)
 
 
@@ -104,7 +104,7 @@ async def test_pool_of_one_two_tabs_show_their_codes_and_each_verifies_its_own(
 async def test_hundreds_of_concurrent_logins_never_share_a_number_without_codes(
     site: Site,
 ) -> None:
-    store, service = site.server.app[STORE], site.server.app[SERVICES].calls
+    store, service = store_of(site.server.app), site.server.app[SERVICES].calls
     holders = [await seed_holder(store, f"h{i}", "pw", f"+8190000000{i % 4:02d}",
                                  with_contracts=False) for i in range(12)]  # fmt: skip
     starts = [
@@ -136,7 +136,7 @@ async def test_a_call_that_completes_a_login_sends_the_holder_a_login_mail(
     relay = SmtpServer()
     await relay.start()
     site = await open_site(tmp_path, clock, smtp=relay.address)
-    store = site.server.app[STORE]
+    store = store_of(site.server.app)
     await EmailConfirmations(store).mark_confirmed(1, "test")  # yamada's address is proven
     config = site.server.app[CONFIG]
     mailer = Mailer(Outbox(store), config.site, store.clock, transport_for(config))

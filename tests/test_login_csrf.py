@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config, ConfigError
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.login_csrf import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder
@@ -33,8 +33,8 @@ async def app_client(
     client = await aiohttp_client(
         create_site(Config.from_keys(db=str(db), **settings), clock=clock)
     )
-    if await client.app[STORE].holder_by_login("yamada") is None:
-        await seed_holder(client.app[STORE], "yamada", "correct horse")
+    if await store_of(client.app).holder_by_login("yamada") is None:
+        await seed_holder(store_of(client.app), "yamada", "correct horse")
     return client
 
 

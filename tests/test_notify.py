@@ -17,7 +17,7 @@ from callauth.db.store import Store
 from callauth.ivr.config import Config
 from callauth.ivr.notify import Notifier
 from callauth.mailer import Mailer, SmtpTransport
-from callauth.site import OUTBOX, STORE, create_site
+from callauth.site import create_site, outbox_of, store_of
 from tests.conftest import START, FakeClock
 from tests.phone_change_support import (
     Client,
@@ -110,7 +110,7 @@ async def client(
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), smtp=relay.address)
     client = await aiohttp_client(create_site(config, clock=clock))
     holder, *_ = await seed_with_contracts(client)
-    assert await EmailConfirmations(client.app[STORE]).mark_confirmed(holder.id, "test")
+    assert await EmailConfirmations(store_of(client.app)).mark_confirmed(holder.id, "test")
     return client
 
 
@@ -119,11 +119,11 @@ async def test_a_phone_change_is_mailed_and_a_dead_relay_never_holds_up_the_call
 ) -> None:
     await relay.stop()  # the relay is down for the whole change
     config = Config.from_keys(smtp=relay.address)
-    sender = Mailer(client.app[OUTBOX], config.site, clock, SmtpTransport(config.site))
+    sender = Mailer(outbox_of(client.app), config.site, clock, SmtpTransport(config.site))
     task = asyncio.create_task(sender.run(poll_seconds=0.05))
     try:
         await verified_login(client, "yamada", "09012345678")
-        contract = (await client.app[STORE].contracts_of(1))[0]
+        contract = (await store_of(client.app).contracts_of(1))[0]
         response = await submit_change(client, contract.id, "insured", "08098765432")
         change_id = change_id_of(response.headers["Location"])
         await apply_for(client, change_id)
@@ -131,10 +131,10 @@ async def test_a_phone_change_is_mailed_and_a_dead_relay_never_holds_up_the_call
             "auth_number"
         ]
         assert await place_call(client, "08098765432", number) == "verified"
-        holder = await client.app[STORE].holder(1)
+        holder = await store_of(client.app).holder(1)
         assert holder is not None and holder.phone_e164 == "+818098765432"  # done, mail or not
         # Mail 1 is the login's notice, mail 2 the change's: both kept, to be retried.
-        mail = await wait_attempted(client.app[OUTBOX], 2)
+        mail = await wait_attempted(outbox_of(client.app), 2)
         assert mail.sent_at is None and mail.last_error
         await relay.start()
         clock.advance(30)  # the first retry is due

@@ -17,7 +17,7 @@ from callauth.db.models import ChallengeState
 from callauth.ivr import phone_policy
 from callauth.ivr.config import Config
 from callauth.ivr.simulator import CallResult
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.keys import SERVICES
 from tests.agi_support import add_holder, call, challenge_state, dialled, fastagi
 from tests.pg_cluster import Cluster
@@ -46,12 +46,14 @@ async def test_a_database_restart_under_calls_fails_them_honestly_and_both_recov
 ) -> None:
     a = await aiohttp_client(create_site(Config(db=pg_url)))
     b = await aiohttp_client(create_site(Config(db=pg_url)))
-    holders = [await add_holder(b.app[STORE], f"h{i}", f"+81901234{i:04d}") for i in range(CALLS)]
+    holders = [
+        await add_holder(store_of(b.app), f"h{i}", f"+81901234{i:04d}") for i in range(CALLS)
+    ]
     service = b.app[SERVICES].calls
     challenges = [await service.start_challenge(h.id, h.phone_e164 or "", f"s{h.id}")
                   for h in holders]  # fmt: skip
     results: list[CallResult] = []
-    async with fastagi(b.app[STORE]) as agi_b:
+    async with fastagi(store_of(b.app)) as agi_b:
 
         async def calls() -> None:
             for holder, challenge in zip(holders, challenges, strict=True):
@@ -75,17 +77,17 @@ async def test_a_database_restart_under_calls_fails_them_honestly_and_both_recov
     for result, challenge in zip(results, challenges, strict=False):
         if result.outcome == "verified":  # never a verified the database does not hold
             assert challenge is not None
-            assert await challenge_state(b.app[STORE], challenge.id) is ChallengeState.VERIFIED
+            assert await challenge_state(store_of(b.app), challenge.id) is ChallengeState.VERIFIED
     print(f"{outcomes.count('verified')} verified, {outcomes.count('error')} error;"
           f" both healthy {back:.2f} s after the server was back")  # fmt: skip
     await a_call_on_b_still_moves_a_page_on_a(a, b)
 
 
 async def a_call_on_b_still_moves_a_page_on_a(a: Client, b: Client) -> None:
-    await seed_holder(a.app[STORE], "yamada", "correct horse", "+819012345678")
+    await seed_holder(store_of(a.app), "yamada", "correct horse", "+819012345678")
     assert await login(a, "yamada", "correct horse") == (302, "/verify")
     number = (await status_of(a))["auth_number"]
-    async with fastagi(b.app[STORE]) as agi_b, a.get("/verify/events") as stream:
+    async with fastagi(store_of(b.app)) as agi_b, a.get("/verify/events") as stream:
         assert (await next_message(stream))["state"] == "pending"
         heard = asyncio.create_task(next_message(stream, wait=30))
         assert (await call(agi_b, dialled=number)).outcome == "verified"

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 
@@ -32,7 +32,7 @@ async def test_the_tours_one_line_script_prints_the_pages_number(
 ) -> None:
     app = create_site(Config(db=str(tmp_path / "c.db")), clock=clock)
     server: TestServer = await aiohttp_server(app)
-    await seed_holder(app[STORE], "demo", "demo1234", "+819012345678")
+    await seed_holder(store_of(app), "demo", "demo1234", "+819012345678")
     line = next(x.strip() for x in TOUR.splitlines() if x.strip().startswith("python3 -c"))
     code = shlex.split(line)[2].replace("http://127.0.0.1:8080", str(server.make_url("")))
     process = await asyncio.create_subprocess_exec(

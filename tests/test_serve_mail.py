@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Address, Config
 from callauth.serve import build_app
-from callauth.site import OUTBOX, STORE
+from callauth.site import outbox_of, store_of
 from tests.smtp_support import SmtpServer
 
 Client = TestClient[Any, Any]
@@ -29,9 +29,9 @@ async def test_demo_names_the_folder_it_writes_mails_to_and_writes_them(
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), agi=NO_AGI, demo=True)
     client = await aiohttp_client(build_app(config))
     assert f"Mail: written to {tmp_path / 'demo-mail'}/" in capsys.readouterr().out
-    demo = await client.app[STORE].holder_by_login("demo")
+    demo = await store_of(client.app).holder_by_login("demo")
     assert demo is not None and demo.email_confirmed_at is not None  # its login mail shows
-    await client.app[OUTBOX].enqueue("taro@example.jp", "件名", "本文")
+    await outbox_of(client.app).enqueue("taro@example.jp", "件名", "本文")
     folder = tmp_path / "demo-mail"
     for _ in range(500):  # the sender wakes on the new mail; wait for the file, no timing
         if folder.exists() and any(folder.glob("*.eml")):
@@ -51,7 +51,7 @@ async def test_a_served_site_sends_queued_mail_to_the_configured_relay(
         config = Config.from_keys(db=str(tmp_path / "callauth.db"), agi=NO_AGI, smtp=relay.address)
         client = await aiohttp_client(build_app(config))
         assert f"Mail: SMTP relay {relay.address}" in capsys.readouterr().out
-        await client.app[OUTBOX].enqueue("taro@example.jp", "件名", "本文")
+        await outbox_of(client.app).enqueue("taro@example.jp", "件名", "本文")
         (arrived,) = await relay.inbox.wait_for(1)
         assert arrived.recipients == ("taro@example.jp",)
     finally:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from callauth.db.pg_events import APPLICATION_NAME
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.agi_support import HOLDER_PHONE, call, fastagi
 from tests.pg_cluster import Cluster
 from tests.test_web_verify import next_message, status_of
@@ -28,11 +28,11 @@ async def test_a_call_to_instance_b_moves_the_page_held_by_instance_a_within_a_s
 ) -> None:
     a = await aiohttp_client(create_site(Config(db=pg_url)))
     b = await aiohttp_client(create_site(Config(db=pg_url)))
-    await seed_holder(a.app[STORE], "yamada", "correct horse", HOLDER_PHONE)
+    await seed_holder(store_of(a.app), "yamada", "correct horse", HOLDER_PHONE)
     assert await login(a, "yamada", "correct horse") == (302, "/verify")
     number = (await status_of(a))["auth_number"]
     loop = asyncio.get_running_loop()
-    async with fastagi(b.app[STORE]) as agi_b, a.get("/verify/events") as stream:
+    async with fastagi(store_of(b.app)) as agi_b, a.get("/verify/events") as stream:
         assert (await next_message(stream))["state"] == "pending"
         heard = asyncio.create_task(next_message(stream, wait=30))
         result = await call(agi_b, dialled=number)
@@ -49,10 +49,10 @@ async def test_a_lost_listen_connection_comes_back_and_the_page_still_hears_veri
 ) -> None:
     a = await aiohttp_client(create_site(Config(db=pg_url)))
     b = await aiohttp_client(create_site(Config(db=pg_url)))
-    await seed_holder(a.app[STORE], "yamada", "correct horse", HOLDER_PHONE)
+    await seed_holder(store_of(a.app), "yamada", "correct horse", HOLDER_PHONE)
     assert await login(a, "yamada", "correct horse") == (302, "/verify")
     number = (await status_of(a))["auth_number"]
-    async with fastagi(b.app[STORE]) as agi_b, a.get("/verify/events") as stream:
+    async with fastagi(store_of(b.app)) as agi_b, a.get("/verify/events") as stream:
         assert (await next_message(stream))["state"] == "pending"
         heard = asyncio.create_task(next_message(stream, wait=30))
         admin = await asyncpg.connect(pg.url("postgres"))

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.sessions import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
@@ -25,7 +25,7 @@ async def client(
 ) -> Client:
     app = create_site(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
     client = await aiohttp_client(app)
-    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    await seed_holder(store_of(client.app), "yamada", "correct horse")
     return client
 
 

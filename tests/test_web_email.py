@@ -11,7 +11,7 @@ import pytest
 
 from callauth.ivr.config import Config
 from callauth.mailer import Mailer, SmtpTransport
-from callauth.site import OUTBOX, STORE, create_site
+from callauth.site import create_site, outbox_of, store_of
 from tests.conftest import FakeClock
 from tests.phone_change_support import Client, seed_with_contracts, verified_login
 from tests.smtp_support import SmtpServer
@@ -57,9 +57,9 @@ async def send_code(client: Client, email: str = "hanako@example.jp") -> str:
 async def mailed_code(client: Client, relay: SmtpServer) -> tuple[str, str]:
     """Let the sender run once; (code, link) from the newest mail at the relay."""
     config = Config.from_keys(smtp=relay.address)
-    store = client.app[STORE]
+    store = store_of(client.app)
     await Mailer(
-        client.app[OUTBOX], config.site, store.clock, SmtpTransport(config.site)
+        outbox_of(client.app), config.site, store.clock, SmtpTransport(config.site)
     ).send_due()
     body = relay.inbox.mails[-1].body
     code = re.search(r"確認コード：(\d{6})", body)
@@ -77,7 +77,7 @@ async def type_code(client: Client, code: str, page: str) -> tuple[int, str, str
 
 
 async def registered(client: Client) -> tuple[str | None, int | None]:
-    holder = await client.app[STORE].holder(1)
+    holder = await store_of(client.app).holder(1)
     assert holder is not None
     return holder.email, holder.email_confirmed_at
 
@@ -101,7 +101,7 @@ async def test_the_address_is_registered_only_when_the_mailed_code_comes_back(
     assert (status, path) == (200, "/mypage") and "メールアドレスを登録しました" in text
     email, confirmed_at = await registered(client)
     assert email == "hanako@example.jp" and confirmed_at is not None
-    entries = await client.app[STORE].audit_entries(1)
+    entries = await store_of(client.app).audit_entries(1)
     assert [e.event for e in entries[:2]] == ["email_changed", "email_confirmation_sent"]
     assert entries[0].detail.startswith("old t***@example.jp new h***@example.jp confirmed")
     assert not any("hanako@" in e.detail or code in e.detail for e in entries)
@@ -117,7 +117,7 @@ async def test_a_wrong_code_is_told_with_the_tries_left_and_saves_nothing(
     assert path == "/mypage/email/verify" and "確認コードが正しくありません" in text
     assert "あと4回" in text
     assert await registered(client) == ("taro@example.jp", None)
-    assert (await client.app[STORE].audit_entries(1))[0].event == "email_confirmation_failed"
+    assert (await store_of(client.app).audit_entries(1))[0].event == "email_confirmation_failed"
     status, path, _ = await type_code(client, code, text)  # the right one still works
     assert path == "/mypage"
 
@@ -185,7 +185,7 @@ async def test_codes_sent_per_hour_are_limited(client: Client, relay: SmtpServer
         "/mypage/email/confirm", data={"email": "hanako@example.jp", "csrf_token": csrf_of(confirm)}
     )
     assert "送信回数が上限に達しました" in await response.text()
-    await Mailer(client.app[OUTBOX], Config.from_keys(smtp=relay.address).site, client.app[STORE].clock,
+    await Mailer(outbox_of(client.app), Config.from_keys(smtp=relay.address).site, store_of(client.app).clock,
                  SmtpTransport(Config.from_keys(smtp=relay.address).site)).send_due()  # fmt: skip
     assert len(relay.inbox.mails) == 5
 
@@ -212,7 +212,7 @@ async def test_a_bad_address_is_told_why_and_not_saved(
 ) -> None:
     assert words in await enter(client, email, again)
     assert await registered(client) == ("taro@example.jp", None)
-    assert await client.app[OUTBOX].due(10) == []
+    assert await outbox_of(client.app).due(10) == []
 
 
 async def test_a_tampered_confirmation_is_checked_again(client: Client) -> None:
@@ -221,7 +221,7 @@ async def test_a_tampered_confirmation_is_checked_again(client: Client) -> None:
         "/mypage/email/confirm", data={"email": "not an address", "csrf_token": csrf_of(confirm)}
     )
     assert "形式が正しくありません" in await response.text()
-    assert await client.app[OUTBOX].due(10) == []
+    assert await outbox_of(client.app).due(10) == []
 
 
 async def test_with_mail_off_no_address_can_be_registered(
@@ -237,4 +237,4 @@ async def test_with_mail_off_no_address_can_be_registered(
         "/mypage/email/confirm", data={"email": "hanako@example.jp", "csrf_token": csrf_of(page)}
     )
     assert "受け付けておりません" in await response.text()
-    assert await client.app[OUTBOX].due(10) == []
+    assert await outbox_of(client.app).due(10) == []

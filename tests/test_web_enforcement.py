@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
     PASSWORD,
@@ -49,12 +49,12 @@ enforced = make("2027-01-15")
 
 @pytest.mark.parametrize("phone", [None, "+815012345678"])
 async def test_before_the_date_password_alone_lets_in(before: Client, phone: str | None) -> None:
-    await seed_holder(before.app[STORE], "yamada", PASSWORD, phone)
+    await seed_holder(store_of(before.app), "yamada", PASSWORD, phone)
     assert await login(before, "yamada", PASSWORD) == (302, "/mypage")
     html = await (await before.get("/mypage")).text()
     assert BANNER in html and "2027年2月1日" in html
     assert "電話番号・メールアドレスが未登録の方は登録をお願いします" in html
-    events = [e.event for e in await before.app[STORE].audit_entries()]
+    events = [e.event for e in await store_of(before.app).audit_entries()]
     assert events[0] == "login_password_only"
 
 
@@ -64,16 +64,16 @@ async def test_before_the_date_every_page_shows_the_banner(before: Client) -> No
 
 
 async def test_before_the_date_a_usable_number_still_calls(before: Client) -> None:
-    await seed_holder(before.app[STORE], "yamada", PASSWORD, "+819012345678")
+    await seed_holder(store_of(before.app), "yamada", PASSWORD, "+819012345678")
     assert await login(before, "yamada", PASSWORD) == (302, "/verify")
 
 
 async def test_before_the_date_a_holder_registers_a_number_and_proves_it(
     before: Client, clock: FakeClock
 ) -> None:
-    holder = await seed_holder(before.app[STORE], "yamada", PASSWORD, None)
+    holder = await seed_holder(store_of(before.app), "yamada", PASSWORD, None)
     await login(before, "yamada", PASSWORD)
-    contract = (await before.app[STORE].contracts_of(holder.id))[0]
+    contract = (await store_of(before.app).contracts_of(holder.id))[0]
     page = await (await before.get(f"/mypage/contracts/{contract.id}")).text()
     assert "本人認証に利用できる電話番号が登録されていません" in page
     response = await submit_change(before, contract.id, "insured", "090-2222-3333")
@@ -81,7 +81,7 @@ async def test_before_the_date_a_holder_registers_a_number_and_proves_it(
     await apply_for(before, change_id)
     number = (await change_status(before, change_id))["auth_number"]
     assert await place_call(before, "09022223333", number) == "verified"
-    registered = await before.app[STORE].holder(holder.id)
+    registered = await store_of(before.app).holder(holder.id)
     assert registered is not None and registered.phone_e164 == "+819022223333"
     clock.advance(17 * 86400)  # the date comes: now this number logs in
     before.session.cookie_jar.clear()  # a new browser
@@ -89,7 +89,7 @@ async def test_before_the_date_a_holder_registers_a_number_and_proves_it(
 
 
 async def test_from_the_date_no_number_gets_the_call_centre(enforced: Client) -> None:
-    await seed_holder(enforced.app[STORE], "yamada", PASSWORD, None)
+    await seed_holder(store_of(enforced.app), "yamada", PASSWORD, None)
     status, html = await login(enforced, "yamada", PASSWORD)
     assert status == 200
     assert "電話番号のご登録が必要です" in html and "0120-000-000" in html
@@ -98,7 +98,7 @@ async def test_from_the_date_no_number_gets_the_call_centre(enforced: Client) ->
 
 
 async def test_from_the_date_an_unusable_number_is_told_its_kind(enforced: Client) -> None:
-    await seed_holder(enforced.app[STORE], "yamada", PASSWORD, "+815012345678")
+    await seed_holder(store_of(enforced.app), "yamada", PASSWORD, "+815012345678")
     status, html = await login(enforced, "yamada", PASSWORD)
     assert status == 200
     assert "末尾 5678" in html and "050から始まるIP電話" in html

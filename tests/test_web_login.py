@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.sessions import COOKIE_NAME
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
@@ -24,7 +24,7 @@ async def client(
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), login_limit=3, login_window=900)
     client = await aiohttp_client(create_site(config, clock=clock))
-    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    await seed_holder(store_of(client.app), "yamada", "correct horse")
     return client
 
 
@@ -64,13 +64,13 @@ async def test_wrong_password_and_unknown_login_id_look_the_same(client: Client)
 async def test_success_rotates_the_session_and_redirects_to_verify(client: Client) -> None:
     # A session key fixed before the login (planted by someone else, or an earlier visit).
     before = "F" * 43
-    await client.app[STORE].save_session(before, '{"session": {}}', 600)
+    await store_of(client.app).save_session(before, '{"session": {}}', 600)
     client.session.cookie_jar.update_cookies({COOKIE_NAME: before}, client.make_url("/"))
     status, location = await login(client, "yamada", "correct horse")
     assert (status, location) == (302, "/verify")
     after = session_key(client)
     assert before and after and before != after
-    store = client.app[STORE]
+    store = store_of(client.app)
     assert await store.load_session(before) is None  # the old row is really gone
     assert await store.load_session(after) is not None
     events = [entry.event for entry in await store.audit_entries()]
@@ -105,14 +105,14 @@ async def test_repeated_failures_lock_the_login_id_with_growing_back_off(
 
 
 async def test_other_login_ids_are_not_locked_by_someone_elses_failures(client: Client) -> None:
-    await seed_holder(client.app[STORE], "suzuki", "another secret", "+819087654321")
+    await seed_holder(store_of(client.app), "suzuki", "another secret", "+819087654321")
     for attempt in range(3):
         await login(client, "yamada", f"bad {attempt}")
     assert await login(client, "suzuki", "another secret") == (302, "/verify")
 
 
 async def test_holder_without_a_phone_is_asked_to_register_one(client: Client) -> None:
-    await seed_holder(client.app[STORE], "nophone", "secret pass", None)
+    await seed_holder(store_of(client.app), "nophone", "secret pass", None)
     status, body = await login(client, "nophone", "secret pass")
     assert status == 200
     assert "電話番号のご登録が必要です" in body
@@ -121,7 +121,7 @@ async def test_holder_without_a_phone_is_asked_to_register_one(client: Client) -
 
 
 async def test_holder_with_an_unusable_phone_is_asked_to_register_one(client: Client) -> None:
-    await seed_holder(client.app[STORE], "ipphone", "secret pass", "+815012345678")
+    await seed_holder(store_of(client.app), "ipphone", "secret pass", "+815012345678")
     status, body = await login(client, "ipphone", "secret pass")
     assert status == 200 and "電話番号のご登録が必要です" in body
 
@@ -145,7 +145,7 @@ async def test_secure_cookie_when_configured(
         db=str(tmp_path / "secure.db"), cookie_secure=True, session_max_age=600
     )
     client = await aiohttp_client(create_site(config))
-    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    await seed_holder(store_of(client.app), "yamada", "correct horse")
     page = await client.get("/login")
     form_cookie = page.headers["Set-Cookie"]
     assert "Secure" in form_cookie and "Max-Age=600" in form_cookie

@@ -21,7 +21,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, seed_holder
@@ -41,8 +41,8 @@ async def make(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: MakeClient, **settings: Any
 ) -> Client:
     client = await aiohttp_client(create_site(config_for(tmp_path, **settings), clock=clock))
-    if await client.app[STORE].holder_by_login("yamada") is None:
-        await seed_holder(client.app[STORE], "yamada", RIGHT)
+    if await store_of(client.app).holder_by_login("yamada") is None:
+        await seed_holder(store_of(client.app), "yamada", RIGHT)
     return client
 
 
@@ -79,7 +79,7 @@ async def login_from(
 
 
 async def failures_audited(client: Client) -> int:
-    entries = await client.app[STORE].audit_entries(limit=10_000)
+    entries = await store_of(client.app).audit_entries(limit=10_000)
     return sum(entry.event == "login_failure" for entry in entries)
 
 
@@ -172,7 +172,7 @@ async def test_the_id_ceiling_locks_every_address_until_the_operator_unlocks_it(
     assert done.returncode == 0, done.stderr
     assert "unlocked yamada" in done.stdout and "was locked" in done.stdout
     assert await login_from(client, "127.0.0.1", RIGHT) == (302, "/verify")
-    events = [entry.event for entry in await client.app[STORE].audit_entries(limit=10_000)]
+    events = [entry.event for entry in await store_of(client.app).audit_entries(limit=10_000)]
     assert "login_unlocked" in events
 
 

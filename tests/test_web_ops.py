@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from callauth.db.models import ChallengeState
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.admin_app import create_admin_app
 from tests.conftest import FakeClock
 from tests.web_support import csrf_of, login, seed_holder, session_key
@@ -32,7 +32,7 @@ async def client(
     app = create_site(Config(db=str(tmp_path / "callauth.db")), clock=FakeClock())
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
-    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    await seed_holder(store_of(client.app), "yamada", "correct horse")
     return client
 
 
@@ -66,7 +66,7 @@ async def test_admin_healthz_reports_the_database_and_the_pbx_link(admin: Client
 async def test_an_unreachable_store_is_503_without_details_in_public(
     client: Client, admin: Client
 ) -> None:
-    await client.app[STORE].close()
+    await store_of(client.app).close()
     public = await client.get("/healthz")
     assert public.status == 503 and await public.json() == {"status": "unavailable"}
     detailed = await admin.get("/healthz")
@@ -104,7 +104,7 @@ async def test_two_apps_in_one_process_keep_their_own_metrics(
 async def test_logout_ends_the_session_and_cancels_the_challenge(client: Client) -> None:
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
     key = session_key(client)
-    store = client.app[STORE]
+    store = store_of(client.app)
     html = await (await client.get("/verify")).text()
     response = await client.post(
         "/logout", data={"csrf_token": csrf_of(html)}, allow_redirects=False

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 
@@ -22,7 +22,7 @@ async def client(
     tmp_path: pathlib.Path, clock: FakeClock, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> Client:
     client = await aiohttp_client(create_site(Config(db=str(tmp_path / "c.db")), clock=clock))
-    await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
+    await seed_holder(store_of(client.app), "yamada", "correct horse", "+819012345678")
     return client
 
 

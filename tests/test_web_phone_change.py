@@ -10,7 +10,7 @@ import pytest
 
 from callauth.db.models import ChangeState
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
@@ -135,7 +135,7 @@ async def test_a_refused_number_is_told_why_and_changes_nothing(
     assert response.status == 200 and words in html
     assert f'value="{typed}"' in html  # kept for correction
     assert await client.app[SERVICES].calls.phone_changes.get(1) is None
-    assert (await client.app[STORE].holder(holder.id)) == holder
+    assert (await store_of(client.app).holder(holder.id)) == holder
 
 
 @pytest.mark.parametrize("day", ["2027-01-14", "2027-04-16", "2027/01/20", "明日"])
@@ -174,8 +174,8 @@ async def test_wrong_password_at_confirmation_changes_nothing(client: Client) ->
     assert answer.status == 200 and "パスワードが正しくありません" in await answer.text()
     draft = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert draft is not None and draft.state is ChangeState.DRAFT and draft.challenge_id is None
-    assert (await client.app[STORE].holder(holder.id)) == holder
-    events = [e.event for e in await client.app[STORE].audit_entries(holder.id)]
+    assert (await store_of(client.app).holder(holder.id)) == holder
+    events = [e.event for e in await store_of(client.app).audit_entries(holder.id)]
     assert "phone_change_wrong_password" in events
     assert (await apply_for(client, change_id)).headers["Location"].endswith("/call")
 

@@ -14,7 +14,7 @@ import pytest
 from callauth.db.models import ChallengeState, ChangeState
 from callauth.ivr.config import Config
 from callauth.ivr.number_pool import CodeMode
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
 from tests.phone_change_support import (
@@ -60,7 +60,7 @@ async def client(app_client: Callable[[], Awaitable[Client]]) -> Client:
 
 async def awaiting_call(client: Client, number: str = NEW, party: str = "insured") -> int:
     """The change applied for (password given): its id, now waiting for the call."""
-    contract = (await client.app[STORE].contracts_of(1))[0 if party == "insured" else 1]
+    contract = (await store_of(client.app).contracts_of(1))[0 if party == "insured" else 1]
     response = await submit_change(client, contract.id, party, number)
     change_id = change_id_of(response.headers["Location"])
     answer = await apply_for(client, change_id)
@@ -69,7 +69,7 @@ async def awaiting_call(client: Client, number: str = NEW, party: str = "insured
 
 
 async def registered_phone(client: Client) -> str | None:
-    holder = await client.app[STORE].holder(1)
+    holder = await store_of(client.app).holder(1)
     assert holder is not None
     return holder.phone_e164
 
@@ -94,7 +94,7 @@ async def test_change_takes_effect_only_after_a_call_from_the_new_number(client:
     assert await place_call(client, "08011112222", number) == "not_matched"
     assert await place_call(client, NEW, number) == "verified"
     assert await registered_phone(client) == "+818098765432"
-    same = (await client.app[STORE].contracts_of(1))[0]
+    same = (await store_of(client.app).contracts_of(1))[0]
     assert same.insured_phone_e164 == "+818098765432"  # kept on the insured's record too
     change = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert change is not None and change.state is ChangeState.COMPLETED
@@ -107,7 +107,7 @@ async def test_every_change_is_in_the_audit_log_masked(client: Client) -> None:
     change_id = await awaiting_call(client)
     number = (await change_status(client, change_id))["auth_number"]
     assert await place_call(client, NEW, number) == "verified"
-    entries = {e.event: e for e in await client.app[STORE].audit_entries(1)}
+    entries = {e.event: e for e in await store_of(client.app).audit_entries(1)}
     for event in ("phone_change_requested", "phone_change_completed"):
         entry = entries[event]
         assert f"request {change_id}" in entry.detail
@@ -147,7 +147,7 @@ async def test_expiry_leaves_the_old_number_in_force(client: Client, clock: Fake
     number = (await change_status(client, change_id))["auth_number"]
     clock.advance(121)
     assert await place_call(client, NEW, number) == "expired"
-    await client.app[STORE].expire_due()
+    await store_of(client.app).expire_due()
     await client.app[SERVICES].calls.settle_phone_changes()
     assert await registered_phone(client) == "+819012345678"
     change = await client.app[SERVICES].calls.phone_changes.get(change_id)
@@ -155,7 +155,7 @@ async def test_expiry_leaves_the_old_number_in_force(client: Client, clock: Fake
     assert (await change_status(client, change_id))["state"] == "expired"
     html = await (await client.get(f"/mypage/changes/{change_id}/done")).text()
     assert "電話番号は変更されていません" in html and "***-****-5678" in html
-    assert "phone_change_expired" in [e.event for e in await client.app[STORE].audit_entries(1)]
+    assert "phone_change_expired" in [e.event for e in await store_of(client.app).audit_entries(1)]
 
 
 async def test_a_mistyped_but_valid_number_never_locks_the_holder_out(
@@ -163,7 +163,7 @@ async def test_a_mistyped_but_valid_number_never_locks_the_holder_out(
 ) -> None:
     await awaiting_call(client, "08098765433")  # one digit off: nobody can call from it
     clock.advance(600)
-    await client.app[STORE].expire_due()
+    await store_of(client.app).expire_due()
     await client.app[SERVICES].calls.settle_phone_changes()
     browser = await app_client()
     await verified_login(browser, "yamada", OLD)
@@ -197,7 +197,7 @@ async def test_holder_party_change_updates_only_same_person_records(client: Clie
     change_id = await awaiting_call(client, party="holder")
     number = (await change_status(client, change_id))["auth_number"]
     assert await place_call(client, NEW, number) == "verified"
-    contracts = await client.app[STORE].contracts_of(1)
+    contracts = await store_of(client.app).contracts_of(1)
     assert [c.insured_phone_e164 for c in contracts] == ["+818098765432", None, None]
 
 
@@ -237,7 +237,7 @@ async def test_a_pending_login_on_the_old_number_ends_with_the_change(
     assert await place_call(browser, OLD, login_number) == "not_matched"
     change = await client.app[SERVICES].calls.phone_changes.get(change_id)
     assert change is not None and change.challenge_id is not None
-    challenge = await client.app[STORE].challenge(change.challenge_id)
+    challenge = await store_of(client.app).challenge(change.challenge_id)
     assert challenge is not None and challenge.state is ChallengeState.CONSUMED
 
 

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from callauth.ivr.agi_server import FastAgiServer, start_fastagi
 from callauth.ivr.config import Address, Config
 from callauth.ivr.simulator import place_call
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.admin_app import create_admin_app
 from callauth.web.keys import SERVICES
 from tests.conftest import FakeClock
@@ -60,7 +60,7 @@ async def site(
     db.parent.mkdir()
     config = Config.from_keys(db=str(db), agi=Address("127.0.0.1", 0))
     client = await aiohttp_client(create_site(config, clock=FakeClock()))
-    await seed_holder(client.app[STORE], "yamada", "correct horse")
+    await seed_holder(store_of(client.app), "yamada", "correct horse")
     fastagi = await start_fastagi(client.app[SERVICES].calls, config.telephony)
     try:
         yield Site(client, await aiohttp_client(create_admin_app(client.app)), fastagi, db)

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from callauth.db.models import ChallengeState
 from callauth.ivr import phone_policy
 from callauth.ivr.config import Config
-from callauth.site import STORE, create_site
+from callauth.site import create_site, store_of
 from callauth.web.sessions import CHALLENGE
 from callauth.web.views_ops import metrics_text
 from tests.conftest import FakeClock
@@ -33,7 +33,7 @@ async def client(
 ) -> Client:
     config = Config.from_keys(db=str(tmp_path / "callauth.db"), challenge_ttl=120)
     client = await aiohttp_client(create_site(config, clock=clock))
-    await seed_holder(client.app[STORE], "yamada", "correct horse", "+819012345678")
+    await seed_holder(store_of(client.app), "yamada", "correct horse", "+819012345678")
     assert await login(client, "yamada", "correct horse") == (302, "/verify")
     return client
 
@@ -76,7 +76,7 @@ async def test_mypage_before_verification_redirects_to_login(client: Client) -> 
 
 
 async def test_verified_call_lets_the_browser_into_mypage_once(client: Client) -> None:
-    store = client.app[STORE]
+    store = store_of(client.app)
     auth_number = (await status_of(client))["auth_number"]
     assert await call(client, auth_number) == "verified"
     assert (await status_of(client))["state"] == "verified"
@@ -116,7 +116,7 @@ async def test_sse_delivers_verified_to_a_waiting_stream(client: Client) -> None
 
 
 async def test_event_stream_lets_go_when_the_browser_leaves(client: Client) -> None:
-    store = client.app[STORE]
+    store = store_of(client.app)
     idle = store.events.listeners
     stream = await client.get("/verify/events")
     assert (await next_message(stream))["state"] == "pending"
