@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from argon2 import PasswordHasher
 
 from callauth.db.challenge_units import NewChallenge
+from callauth.db.clock import system_clock
 from callauth.db.models import NewHolder
-from callauth.db.store import Store, system_clock
+from callauth.db.store import Store
 from callauth.ivr import phone_policy
 from callauth.ivr.config import Telephony
 

@@ -6,10 +6,11 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from callauth.db.models import Holder
+from callauth.db.audit import AuditEntry
+from callauth.db.models import Holder, PhoneChange
 from callauth.db.phone_change_rows import COLUMNS as CHANGE_COLUMNS
-from callauth.db.phone_change_rows import PhoneChange, change_row
-from callauth.db.store import AuditEntry, Store
+from callauth.db.phone_change_rows import change_row
+from callauth.db.store import Store
 
 #: A search names at most this many holders.
 SEARCH_LIMIT = 50

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from callauth.db.models import ChangeState, NewPhoneChange, PhoneChange
+from callauth.db.models import ChangeState, PhoneChange
 from callauth.db.rows import add_audit
 
-__all__ = ["COLUMNS", "ChangeState", "NewPhoneChange", "PhoneChange", "audit", "change_row"]
+__all__ = ["COLUMNS", "audit", "change_row"]
 
 
 COLUMNS = (

@@ -12,15 +12,15 @@ import sqlite3
 
 from callauth.db import challenge_units as units
 from callauth.db.challenge_units import Chooser, NewChallenge
-from callauth.db.models import Challenge, ChallengeKind, ChallengeState
-from callauth.db.phone_change_rows import (
-    COLUMNS,
+from callauth.db.models import (
+    Challenge,
+    ChallengeKind,
+    ChallengeState,
     ChangeState,
     NewPhoneChange,
     PhoneChange,
-    audit,
-    change_row,
 )
+from callauth.db.phone_change_rows import COLUMNS, audit, change_row
 from callauth.db.store import Store
 
 

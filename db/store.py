@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from callauth.db import backend
-from callauth.db.audit import AuditEntry, AuditQueries
+from callauth.db.audit import AuditQueries
 from callauth.db.calls import CallQueries
 from callauth.db.challenges import ChallengeQueries
 from callauth.db.clock import Clock, system_clock
@@ -25,8 +25,7 @@ from callauth.db.holders import HolderQueries
 from callauth.db.models import StoreHealth
 from callauth.db.sessions import SessionQueries
 
-#: Still named here for db/holder_lookup.py and bench/seed.py (their homes: db/audit.py, db/clock.py).
-__all__ = ["AuditEntry", "Store", "system_clock"]
+__all__ = ["Store"]
 
 
 class Store(HolderQueries, ChallengeQueries, CallQueries, SessionQueries, AuditQueries):
