@@ -79,7 +79,9 @@ class ClassicKeypad:
 async def decide(agi: AGI, config: Config, call: AgiCall) -> tuple[Outcome, bool]:
     """Open the store, decide and log the call (asking for the keypad code where the page
     shows one), close the store; (outcome, whether the call was answered)."""
-    store = await Store.open(config.db)
+    # One call's units run one after another: one PostgreSQL connection is enough, where
+    # db_pool's threads would each open their own for this single call.
+    store = await Store.open(config.db, pool=1)
     try:
         service = VerificationService(store, config)
         decision = await decide_call(service, call)
