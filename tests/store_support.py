@@ -1,9 +1,12 @@
-"""Store helpers for tests: a challenge on a number the test names."""
+"""Store helpers for tests: a challenge on a number the test names, and the number pool's
+promises checked on what a burst of logins created."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from callauth.db.challenge_units import Chooser, NewChallenge
-from callauth.db.models import Challenge
+from callauth.db.models import Challenge, ChallengeState
 from callauth.db.store import Store
 
 
@@ -31,3 +34,22 @@ async def create_on(
     )
     assert challenge is not None
     return challenge
+
+
+async def assert_pool_promises(
+    store: Store, created: Sequence[Challenge | None], max_live: int
+) -> None:
+    """Of ``created``, those still pending: no (phone, number) pair shared without a
+    distinct code on each, and at most ``max_live`` per holder."""
+    live = [c for c in [await store.challenge(c.id) for c in created if c] if c]
+    live = [c for c in live if c.state is ChallengeState.PENDING]
+    by_pair: dict[tuple[str, str], list[str | None]] = {}
+    for challenge in live:
+        by_pair.setdefault((challenge.phone_e164, challenge.auth_number), []).append(challenge.code)
+    for pair, codes in by_pair.items():
+        if len(codes) > 1:
+            assert all(codes) and len(set(codes)) == len(codes), pair
+    per_holder: dict[int, int] = {}
+    for challenge in live:
+        per_holder[challenge.holder_id] = per_holder.get(challenge.holder_id, 0) + 1
+    assert max(per_holder.values()) <= max_live

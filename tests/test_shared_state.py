@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from callauth.db.models import ChallengeState
 from callauth.db.outbox import Outbox
 from callauth.db.store import Store
 from callauth.ivr.config import Config
 from callauth.ivr.service import VerificationService
 from tests.conftest import FakeClock
-from tests.store_support import create_on
+from tests.store_support import assert_pool_promises, create_on
 from tests.test_store import AUTH, PHONE, a_call, a_holder
 
 pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
@@ -43,16 +42,7 @@ async def test_logins_on_two_instances_at_once_never_share_a_number_without_code
         for n in range(20) for i, h in enumerate(holders)
     ))  # fmt: skip
     assert all(created)
-    live = [c for c in [await store.challenge(c.id) for c in created if c] if c]
-    live = [c for c in live if c.state is ChallengeState.PENDING]
-    by_pair: dict[tuple[str, str], list[str | None]] = {}
-    for challenge in live:
-        by_pair.setdefault((challenge.phone_e164, challenge.auth_number), []).append(challenge.code)
-    for pair, codes in by_pair.items():
-        if len(codes) > 1:
-            assert all(codes) and len(set(codes)) == len(codes), pair
-    per_holder = [sum(c.holder_id == h for c in live) for h in holders]
-    assert max(per_holder) <= Config().telephony.max_live_challenges
+    await assert_pool_promises(store, created, Config().telephony.max_live_challenges)
 
 
 async def test_one_challenge_called_on_both_instances_at_once_is_verified_once(
