@@ -18,24 +18,15 @@ from tests.browser_layout import (
     assert_call_button_on_first_screen,
     assert_layout,
 )
-from tests.browser_support import Server, browser, log_in, screenshot
+from tests.browser_support import Server, browser, log_in, screenshot, server
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
-__all__ = ["browser"]  # module-scoped fixture used below
+__all__ = ["browser", "server"]  # module-scoped fixtures used below
 
 DEMO_PHONE = "09012345678"
 SATO_PHONE, SATO_NEW = "0312345678", "08098765432"
 POOL = [f"0120111{n}" for n in ("222", "333", "444", "555", "666", "777", "888", "999")]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("serve"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
