@@ -23,14 +23,22 @@ from tests.web_support import login, seed_holder
 Client = TestClient[Any, Any]
 
 
-async def test_a_call_to_instance_b_moves_the_page_held_by_instance_a_within_a_second(
+async def a_login_on_a(
     pg_url: str, aiohttp_client: Callable[..., Awaitable[Client]]
-) -> None:
+) -> tuple[Client, Client, str]:
+    """Instances A and B on one database, and a holder's login waiting on A: (A, B, the
+    number A's page shows)."""
     a = await aiohttp_client(create_site(Config(db=pg_url)))
     b = await aiohttp_client(create_site(Config(db=pg_url)))
     await seed_holder(store_of(a.app), "yamada", "correct horse", HOLDER_PHONE)
     assert await login(a, "yamada", "correct horse") == (302, "/verify")
-    number = (await status_of(a))["auth_number"]
+    return a, b, (await status_of(a))["auth_number"]
+
+
+async def test_a_call_to_instance_b_moves_the_page_held_by_instance_a_within_a_second(
+    pg_url: str, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    a, b, number = await a_login_on_a(pg_url, aiohttp_client)
     loop = asyncio.get_running_loop()
     async with fastagi(store_of(b.app)) as agi_b, a.get("/verify/events") as stream:
         assert (await next_message(stream))["state"] == "pending"
@@ -47,11 +55,7 @@ async def test_a_call_to_instance_b_moves_the_page_held_by_instance_a_within_a_s
 async def test_a_lost_listen_connection_comes_back_and_the_page_still_hears_verified(
     pg: Cluster, pg_url: str, aiohttp_client: Callable[..., Awaitable[Client]]
 ) -> None:
-    a = await aiohttp_client(create_site(Config(db=pg_url)))
-    b = await aiohttp_client(create_site(Config(db=pg_url)))
-    await seed_holder(store_of(a.app), "yamada", "correct horse", HOLDER_PHONE)
-    assert await login(a, "yamada", "correct horse") == (302, "/verify")
-    number = (await status_of(a))["auth_number"]
+    a, b, number = await a_login_on_a(pg_url, aiohttp_client)
     async with fastagi(store_of(b.app)) as agi_b, a.get("/verify/events") as stream:
         assert (await next_message(stream))["state"] == "pending"
         heard = asyncio.create_task(next_message(stream, wait=30))
