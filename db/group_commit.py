@@ -1,13 +1,16 @@
-"""Group commit: the units that queue while the database thread is busy share one hop to it
-and one transaction, each in its own SAVEPOINT, each with its own result.
+"""Group commit: a call's unit of work runs at once when the database thread is idle, and
+the units that queue while it is busy share one hop to it and one transaction, each in its
+own SAVEPOINT, each with its own result.
 
 A call's unit of work is short (a few indexed reads, an INSERT, a guarded UPDATE); what it
 cost was everything around it: a hop to aiosqlite's thread and back (two thread wake-ups
-and two GIL hand-overs) and a COMMIT writing the same WAL pages again for each call. Here
-the first unit goes at once, alone; the units that arrive while it runs wait and then go
-together as the next batch, and so on until none is left. Nobody's result is given before
-the COMMIT of the transaction holding its writes: a call is never told ``verified`` before
-its call row and its ``pending → verified`` are committed.
+and two GIL hand-overs, about half a lone call's time) and a COMMIT writing the same WAL
+pages again for each call. So a unit that finds the database thread idle runs there and
+then on the event loop's thread, as its own transaction (``run_here``: it never waits for
+a lock there); one that finds it busy queues, and the queue goes to the thread as the next
+batch, and so on until none is left. Nobody's result is given before the COMMIT of the
+transaction holding its writes: a call is never told ``verified`` before its call row and
+its ``pending → verified`` are committed.
 
 A unit that raises is rolled back to its savepoint and gets its exception; the others go
 on. If SQLite rolls the whole transaction back itself (SQLITE_FULL, IOERR …), or the COMMIT
@@ -32,6 +35,8 @@ Outcome = tuple[bool, Any]
 #: Queues a batch (``run_batch``) on the database thread: the future of its outcomes.
 Submit = Callable[[list[Work]], "asyncio.Future[list[Outcome]]"]
 Queued = tuple[Work, "asyncio.Future[Any]"]
+#: Runs one unit at once on the loop's thread; None, having done nothing, when it cannot now.
+RunHere = Callable[[Work], "Outcome | None"]
 
 #: At most this many units in one transaction: a long queue is cut into several, so that
 #: the database thread's other work (a login, a page) waits for a few ms, not for all.
@@ -42,6 +47,13 @@ def run_batch(works: Sequence[Work], file: DbFile | None, db: sqlite3.Connection
     """On the database thread: ``works`` in one transaction, each in its own savepoint
     (a lone unit needs none: its failure rolls back the transaction, which is its own)."""
     db.execute("BEGIN IMMEDIATE")
+    return commit_batch(works, file, db)
+
+
+def commit_batch(
+    works: Sequence[Work], file: DbFile | None, db: sqlite3.Connection
+) -> list[Outcome]:
+    """``works`` in the transaction just begun, then COMMIT (see :func:`run_batch`)."""
     try:
         if len(works) == 1:
             outcomes = [(True, works[0](db))]
@@ -76,14 +88,18 @@ def _in_savepoint(work: Work, db: sqlite3.Connection) -> Outcome:
 
 
 class GroupCommit:
-    """Queues units and runs them in batches through ``submit``, one batch at a time.
+    """Runs a unit through ``run_here`` when it can, else queues it and runs the queue in
+    batches through ``submit``, one batch at a time.
 
     No task of its own: the batch's future, once done, hands the next batch to the
     database thread first and then gives each unit its result.
     """
 
-    def __init__(self, submit: Submit, limit: int = MAX_BATCH) -> None:
+    def __init__(
+        self, submit: Submit, run_here: RunHere | None = None, limit: int = MAX_BATCH
+    ) -> None:
         self._submit = submit
+        self._run_here = run_here
         self._limit = limit
         self._queue: list[Queued] = []
         self._running: asyncio.Future[list[Outcome]] | None = None
@@ -91,6 +107,13 @@ class GroupCommit:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work``'s result once the transaction holding it has committed. Once queued it
         runs even if the awaiting task is cancelled: a unit is never cut in half."""
+        if self._running is None and self._run_here is not None:
+            outcome = self._run_here(work)
+            if outcome is not None:
+                ok, value = outcome
+                if ok:
+                    return value  # type: ignore[no-any-return]
+                raise value
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))
         if self._running is None:

@@ -1,9 +1,12 @@
-"""Store helpers for tests: a challenge on a number the test names, and the number pool's
-promises checked on what a burst of logins created."""
+"""Store helpers for tests: a challenge on a number the test names, the number pool's
+promises checked on what a burst of logins created, and the database thread held busy."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Sequence
 
 from callauth.db.challenge_units import Chooser, NewChallenge
 from callauth.db.models import Challenge, ChallengeState
@@ -53,3 +56,25 @@ async def assert_pool_promises(
     for challenge in live:
         per_holder[challenge.holder_id] = per_holder.get(challenge.holder_id, 0) + 1
     assert max(per_holder.values()) <= max_live
+
+
+@contextlib.asynccontextmanager
+async def database_thread_busy(store: Store) -> AsyncIterator[None]:
+    """While inside, the database thread runs a read that waits: batched units queue (on
+    PostgreSQL, which has no such thread, the read just waits on a pool connection)."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_: object) -> None:
+        started.set()
+        release.wait(10)
+
+    held = asyncio.ensure_future(store.transactions.run_read(hold))
+    for _ in range(5000):  # until the read is running (at most 5 s)
+        if started.is_set():
+            break
+        await asyncio.sleep(0.001)
+    try:
+        yield
+    finally:
+        release.set()
+        await held
