@@ -11,12 +11,13 @@ import os
 import re
 
 from callauth.db import pg_migrate
-from callauth.db.connection import Transactions, connect
+from callauth.db.connection import Transactions
 from callauth.db.dbfile import DbFile
 from callauth.db.events import ChallengeEvents
 from callauth.db.external import ExternalChanges
 from callauth.db.pg_connection import PgTransactions
 from callauth.db.pg_events import PgListener
+from callauth.db.sqlite_open import connect
 
 SQLITE_PREFIX = "sqlite:///"
 

@@ -21,8 +21,8 @@ from importlib import resources
 
 import asyncpg
 
-from callauth.db.connection import migrations
 from callauth.db.pg_connection import LOST, WRITE_LOCK, unreachable
+from callauth.db.sqlite_open import migrations
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from importlib import metadata
 import aiosqlite
 import pytest
 
-from callauth.db.connection import Transactions, connect, run_in_worker
+from callauth.db.connection import Transactions, run_in_worker
+from callauth.db.sqlite_open import connect
 from callauth.db.store import Store
 
 

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ async def _commits(store: Store) -> list[str]:
     return seen
 
 
-async def _queued(store: Store, *units: Awaitable[object]) -> list[object]:
+async def _queued(store: Store, *units: Awaitable[Any]) -> list[Any]:
     """The units' results, all queued while the database thread was busy."""
     async with database_thread_busy(store):
         pending = [asyncio.ensure_future(unit) for unit in units]

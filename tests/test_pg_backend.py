@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 
 from callauth.db import pg_migrate
-from callauth.db.connection import migrations
 from callauth.db.dbfile import StoreUnavailable
 from callauth.db.models import NewHolder
 from callauth.db.pg_cursor import MANY_BATCH, numbered
+from callauth.db.sqlite_open import migrations
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.pg_cluster import Cluster

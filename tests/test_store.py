@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from callauth.db.connection import migrations
 from callauth.db.models import ChallengeState, NewCall, NewContract, NewHolder
+from callauth.db.sqlite_open import migrations
 from callauth.db.store import Store
 from tests.conftest import FakeClock
 from tests.store_support import create_on
