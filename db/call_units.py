@@ -154,14 +154,14 @@ def _tell_wrong_code(db: sqlite3.Connection, call: NewCall, now: int) -> tuple[i
 def verify_for(db: sqlite3.Connection, call_id: int, verify: int | None, at: int) -> Logged:
     if verify is None:
         return Logged(call_id)
-    result = units.verify(db, verify, call_id, at)
-    if result is not None:
-        verified, ended = result
-        audit_ended(db, at, [(i, verified.holder_id, EndedBy.VERIFIED_ELSEWHERE) for i in ended])
-        mail = verified.kind is ChallengeKind.LOGIN and units.has_confirmed_email(
-            db, verified.holder_id
+    done = units.verify(db, verify, call_id, at)
+    if done is not None:
+        ended = done.ended
+        audit_ended(
+            db, at, [(i, done.challenge.holder_id, EndedBy.VERIFIED_ELSEWHERE) for i in ended]
         )
-        return Logged(call_id, None, tuple(ended), verified=verified, mail_holder=mail)
+        mail = done.challenge.kind is ChallengeKind.LOGIN and done.has_confirmed_email
+        return Logged(call_id, None, ended, verified=done.challenge, mail_holder=mail)
     row = db.execute(
         f"UPDATE calls SET outcome = ?, reason = ? WHERE id = ? RETURNING id, {_CALL_COLUMNS}",
         (*LOST_RACE, call_id),

@@ -146,34 +146,42 @@ def cancel(db: sqlite3.Connection, challenge_id: int, why: EndedBy | None) -> bo
     )
 
 
-def has_confirmed_email(db: sqlite3.Connection, holder_id: int) -> bool:
-    """Whether the holder proved an address a notice may go to (one primary-key probe)."""
-    row = db.execute(
-        "SELECT email IS NOT NULL AND email_confirmed_at IS NOT NULL FROM holders WHERE id = ?",
-        (holder_id,),
-    ).fetchone()
-    return bool(row and row[0])
+@dataclass(frozen=True)
+class Verified:
+    """What verifying a challenge did."""
+
+    challenge: Challenge  # as verified
+    ended: tuple[int, ...]  # the holder's other live logins, now ended
+    has_confirmed_email: bool  # the holder proved an address a notice may go to
 
 
-def verify(
-    db: sqlite3.Connection, challenge_id: int, call_id: int, at: int
-) -> tuple[Challenge, list[int]] | None:
-    """pending → verified by ``call_id``; None if it had changed meanwhile. Returns the
-    challenge as verified and the holder's other live logins, now ended: only one login
-    completes per call."""
-    row = db.execute(
-        "UPDATE challenges SET state = 'verified', verified_call_id = ?"
-        f" WHERE id = ? AND state = 'pending' AND expires_at > ? RETURNING {CHALLENGE_COLUMNS}",
-        (call_id, challenge_id, at),
-    ).fetchone()
+# One statement in the common case: the guarded update also reads whether other logins of
+# the holder wait (mostly none: no second UPDATE) and whether the holder has a confirmed
+# address (for the login notice).
+_VERIFY = (
+    "UPDATE challenges SET state = 'verified', verified_call_id = ?"
+    f" WHERE id = ? AND state = 'pending' AND expires_at > ? RETURNING {CHALLENGE_COLUMNS},"
+    " EXISTS (SELECT 1 FROM challenges AS other WHERE other.holder_id = challenges.holder_id"
+    " AND other.kind = 'login' AND other.state = 'pending' AND other.id != challenges.id),"
+    " (SELECT email IS NOT NULL AND email_confirmed_at IS NOT NULL FROM holders"
+    " WHERE holders.id = challenges.holder_id)"
+)
+_COLUMNS = CHALLENGE_COLUMNS.count(",") + 1
+
+
+def verify(db: sqlite3.Connection, challenge_id: int, call_id: int, at: int) -> Verified | None:
+    """pending → verified by ``call_id``; None if it had changed meanwhile. A login's
+    verification ends the holder's other live logins: only one login completes per call."""
+    row = db.execute(_VERIFY, (call_id, challenge_id, at)).fetchone()
     if row is None:
         return None
-    verified = challenge_row(row)
-    if verified.kind is not ChallengeKind.LOGIN:
-        return verified, []
+    verified = challenge_row(tuple(row)[:_COLUMNS])
+    others, confirmed = row[_COLUMNS], row[_COLUMNS + 1]
+    if verified.kind is not ChallengeKind.LOGIN or not others:
+        return Verified(verified, (), bool(confirmed))
     ended = db.execute(
         "UPDATE challenges SET state = 'cancelled', ended_by = 'verified_elsewhere'"
         " WHERE holder_id = ? AND kind = 'login' AND state = 'pending' AND id != ? RETURNING id",
         (verified.holder_id, challenge_id),
     ).fetchall()
-    return verified, [r[0] for r in ended]
+    return Verified(verified, tuple(r[0] for r in ended), bool(confirmed))
