@@ -130,6 +130,7 @@ class Transactions:
         self._finished = 0
         self._finished_lock = threading.Lock()  # a reopen's old connection has a thread too
         self._since_checkpoint = 0
+        self._closing = False
 
     async def reopen(self) -> None:
         """Use the file now at the path (never creating one) from the next unit on.
@@ -145,6 +146,7 @@ class Transactions:
     async def close(self) -> None:
         """Close the connection once the units already queued have run."""
         await self._batches.flush()
+        self._closing = True  # aiosqlite closes it on its thread: no unit beside that
         await self.conn.close()
 
     async def run_write(self, work: Work[T]) -> T:
@@ -164,7 +166,7 @@ class Transactions:
         return self._submit(functools.partial(run_batch, works, self.file), len(works))
 
     def _run_here(self, work: Work[object]) -> Outcome | None:
-        if self._queued != self._finished or not self.conn._running:
+        if self._queued != self._finished or self._closing or not self.conn._running:
             return None  # the database thread may be using the connection
         outcome = _run_now(work, self.file, self.conn._conn)
         if outcome is not None:

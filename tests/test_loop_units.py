@@ -53,6 +53,16 @@ async def test_a_cancelled_read_still_holds_the_thread_until_it_is_done(store: S
     assert await unit != LOOP
 
 
+async def test_no_unit_runs_on_the_loop_while_the_connection_closes(store: Store) -> None:
+    closing = asyncio.ensure_future(store.close())
+    await asyncio.sleep(0)  # close() has handed the connection's close to its thread
+    late = await asyncio.gather(
+        store.transactions.run_batched(_insert_on_thread), return_exceptions=True
+    )
+    await closing
+    assert isinstance(late[0], Exception), late  # queued behind the close, not run beside it
+
+
 async def test_another_process_s_write_lock_is_waited_for_off_the_loop(
     store: Store, db_path: str
 ) -> None:
