@@ -1,4 +1,4 @@
-"""A call's unit of work against the plain sqlite3 connection (atomic, run in one hop).
+"""A call's unit of work against the plain sqlite3 connection (atomic: one transaction).
 
 The caller's rows for the decision, the call row, the guarded ``pending → verified`` and
 what a tied call leaves on its challenge for the waiting page. ``db.calls`` runs these.

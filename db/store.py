@@ -1,6 +1,7 @@
 """The store: every query callauth makes, as plain async methods returning frozen rows.
 
-Each method is one transaction in one hop to the database's thread (``Transactions``). The
+Each method is one transaction (``Transactions``: in one hop to the database's thread, or
+for a call's unit at once on the loop's when that thread is idle). The
 queries live with what they are about (``db/holders.py``, ``db/challenges.py``,
 ``db/calls.py``, ``db/sessions.py``, ``db/audit.py``); ``Store`` joins them over one
 connection. State changes are compare-and-set UPDATEs guarded by the expected old state,
