@@ -12,7 +12,7 @@ from callauth.db.call_units import CallerRows, Logged, RecordedCall
 from callauth.db.clock import Clock
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import Call, CallEnd, ChallengeState, NewCall
+from callauth.db.models import Call, CallEnd, ChallengeState, EventKind, NewCall
 from callauth.db.rows import CALL_FIELDS, call_values
 
 #: ``decide`` for a call: the pure decision, run on the database thread, given the rows.
@@ -95,7 +95,7 @@ class CallQueries:
     def _recorded(self, call: NewCall, verify: int | None, logged: Logged) -> Call:
         """The call as logged (a lost race: the row as the unit rewrote it); the one place
         a call's effects reach the waiting pages (db/events.py)."""
-        self.events.tell("last_call", logged.told)
+        self.events.tell(EventKind.LAST_CALL, logged.told)
         if logged.lost is not None:
             return logged.lost
         if verify is not None:

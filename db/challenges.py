@@ -16,7 +16,7 @@ from callauth.db.challenge_units import (
 from callauth.db.clock import Clock
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import Challenge, ChallengeState, EndedBy
+from callauth.db.models import Challenge, ChallengeState, EndedBy, EventKind
 from callauth.db.rows import audit_ended
 
 
@@ -49,7 +49,7 @@ class ChallengeQueries:
 
         created = await self._tx.run_write(work)
         self.events.tell(ChallengeState.CANCELLED, [c[0] for c in created.cancelled])
-        self.events.tell("code_assigned", created.recoded)
+        self.events.tell(EventKind.CODE_ASSIGNED, created.recoded)
         return created.challenge
 
     async def challenge(self, challenge_id: int) -> Challenge | None:

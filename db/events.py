@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 
-from callauth.db.models import ChallengeEvent
+from callauth.db.models import ChallengeEvent, ChallengeState, EventKind
 from callauth.db.subscription import Subscription
 
 
@@ -33,11 +33,11 @@ class ChallengeEvents:
                 if not listeners:
                     del self._listeners[challenge_id]
 
-    def tell(self, kind: str, challenge_ids: Iterable[int]) -> None:
-        """These challenges changed (``kind``: a ChallengeState value, or a hint such as
-        ``last_call``, ``code_assigned``) in a unit of work this process has committed."""
+    def tell(self, kind: ChallengeState | EventKind, challenge_ids: Iterable[int]) -> None:
+        """These challenges changed (to the state ``kind``, or as ``kind`` says) in a unit
+        of work this process has committed."""
         for challenge_id in challenge_ids:
-            self.publish(ChallengeEvent(challenge_id, str(kind)))
+            self.publish(ChallengeEvent(challenge_id, kind))
 
     def publish(self, event: ChallengeEvent) -> None:
         for subscription in self._listeners.get(event.challenge_id, ()):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from callauth.db.connection import Transactions
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import ChallengeEvent
+from callauth.db.models import ChallengeEvent, ChallengeState, EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class ExternalChanges:
             await asyncio.sleep(interval)
 
 
-def _kind(before: Seen | None, now: Seen) -> str:
+def _kind(before: Seen | None, now: Seen) -> ChallengeState | EventKind:
     if before is None or before[0] != now[0]:
-        return now[0]  # the state (or a row first seen): the stream re-reads it either way
-    return "last_call" if before[1] != now[1] else "code_assigned"
+        return ChallengeState(now[0])  # the state (or a row first seen): re-read either way
+    return EventKind.LAST_CALL if before[1] != now[1] else EventKind.CODE_ASSIGNED

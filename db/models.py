@@ -141,12 +141,29 @@ class CallEnd:
     hangup_cause_txt: str
 
 
+class EventKind(enum.StrEnum):
+    """What a waiting page hears changed on its challenge, besides its state."""
+
+    LAST_CALL = "last_call"  # a call tied to it left its kind (challenges.last_call)
+    CODE_ASSIGNED = "code_assigned"  # it now asks for a keypad code
+    REREAD = "reread"  # changes may have been missed (a lost LISTEN): read it again
+
+
 @dataclass(frozen=True)
 class ChallengeEvent:
     """Something a waiting browser should hear about its challenge."""
 
     challenge_id: int
-    kind: str  # a ChallengeState value, or "withheld_call" / "unavailable_call"
+    kind: ChallengeState | EventKind  # its new state, or what else changed
+
+    @classmethod
+    def named(cls, challenge_id: int, kind: str) -> ChallengeEvent:
+        """The event another process notified as text; a kind it does not know (a newer
+        version's) is a re-read: the page reads its challenge again either way."""
+        for kinds in (ChallengeState, EventKind):
+            if kind in kinds.__members__.values():
+                return cls(challenge_id, kinds(kind))
+        return cls(challenge_id, EventKind.REREAD)
 
 
 class ChangeState(enum.StrEnum):

@@ -20,15 +20,13 @@ from collections.abc import Set
 import asyncpg
 
 from callauth.db.events import ChallengeEvents
-from callauth.db.models import ChallengeEvent
+from callauth.db.models import ChallengeEvent, EventKind
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "callauth_challenge"
 #: The LISTEN connection's name in pg_stat_activity.
 APPLICATION_NAME = "callauth-listen"
-#: The kind told to every waiting page after the LISTEN connection was lost.
-REREAD = "reread"
 #: How often a quiet LISTEN connection is asked whether it is still there.
 CHECK_SECONDS = 2.0
 RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0)
@@ -48,11 +46,12 @@ class PgListener:
             return
         challenge_id, _, kind = payload.partition(":")
         if challenge_id.isdigit():
-            self._events.publish(ChallengeEvent(int(challenge_id), kind))
+            self._events.publish(ChallengeEvent.named(int(challenge_id), kind))
 
     def _reread_all(self) -> None:
         for challenge_id in self._events.challenge_ids():
-            self._events.publish(ChallengeEvent(challenge_id, REREAD))
+            # After the LISTEN connection was lost, every waiting page reads again.
+            self._events.publish(ChallengeEvent(challenge_id, EventKind.REREAD))
 
     async def _listen_once(self, lost: bool) -> None:
         conn = await asyncpg.connect(

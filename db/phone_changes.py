@@ -17,6 +17,7 @@ from callauth.db.models import (
     ChallengeKind,
     ChallengeState,
     ChangeState,
+    EventKind,
     NewPhoneChange,
     PhoneChange,
 )
@@ -100,7 +101,7 @@ class PhoneChanges:
             return None
         change, created, stale = done
         self._events.tell(ChallengeState.CANCELLED, stale)
-        self._events.tell("code_assigned", created.recoded)
+        self._events.tell(EventKind.CODE_ASSIGNED, created.recoded)
         assert created.challenge is not None
         return change, created.challenge
 

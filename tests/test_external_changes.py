@@ -17,7 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from callauth.db.external import ExternalChanges
-from callauth.db.models import ChallengeEvent, EndedBy
+from callauth.db.models import ChallengeEvent, ChallengeState, EndedBy
 from callauth.db.store import Store
 from callauth.ivr.config import Config
 from callauth.site import create_site, store_of
@@ -60,7 +60,7 @@ async def test_a_change_committed_by_another_connection_is_published(store, othe
         await drain(subscription)  # the first look names every row it has not seen
         assert await other.cancel_challenge(challenge_id, EndedBy.LOGOUT)
         assert await watcher.poll() == 1
-        assert await drain(subscription) == [ChallengeEvent(challenge_id, "cancelled")]
+        assert await drain(subscription) == [ChallengeEvent(challenge_id, ChallengeState.CANCELLED)]
 
 
 async def test_own_commits_and_unrelated_ones_publish_nothing(store, other) -> None:
