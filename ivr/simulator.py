@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from callauth.ivr.dialplan import AUTH_SCRIPT, RESULT_VARIABLE
 from callauth.ivr.simulated_channel import SimulatedChannel, default_sounds
@@ -25,8 +25,12 @@ _sequence = itertools.count(1)
 _START = int(time.time())
 
 
-def _next_uniqueid() -> str:
+def next_uniqueid() -> str:
     return f"{_START}.{next(_sequence)}"
+
+
+def next_channel_seq() -> int:
+    return next(_sequence)
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,9 @@ class CallSpec:
     #: What the caller keys: one entry per keypad-reading command (GET DATA, WAIT FOR
     #: DIGIT, STREAM FILE with escape digits), in order, e.g. ("12#",); "" keys nothing.
     dtmf: tuple[str, ...] = ()
-    uniqueid: str = field(default_factory=_next_uniqueid)
+    uniqueid: str = field(default_factory=next_uniqueid)
     threadid: str = "139935006963392"
-    channel_seq: int = field(default_factory=lambda: next(_sequence))
+    channel_seq: int = field(default_factory=next_channel_seq)
     #: The AGI script's arguments, sent as agi_arg_1, agi_arg_2 … (e.g. the agi_secret).
     args: tuple[str, ...] = ()
 
@@ -229,60 +233,3 @@ async def place_call(
         dtmf=dtmf,
     )  # fmt: skip
     return await run_call(host, port, spec)
-
-
-_NAME = "YAMADA TARO"
-_BASE = CallSpec("09012345678", "0312345678", _NAME)
-_SIP = replace(_BASE, channel_type="PJSIP", threadid="139711003055808")
-_ANON = replace(_BASE, caller="anonymous", caller_name="Anonymous")
-_SIP_ANON = replace(_SIP, caller="anonymous", caller_name="Anonymous")
-
-#: The call behind each ``tests/fixtures/fastagi-<name>.txt`` (uniqueid, threadid and
-#: channel number vary per call: replace them to compare bytes).
-SCENARIOS: dict[str, CallSpec] = {
-    "allowed": _BASE,
-    "allowed-via-dial": replace(_BASE, callingpres=3, num_pres="allowed", pres="allowed"),
-    "prohibited": replace(_BASE, callingpres=35, num_pres="prohib", pres="prohib"),
-    "empty-cid": replace(_BASE, caller="", caller_name="", callingpres=67, pres="unavailable"),
-    "empty-cid-via-dial": replace(_BASE, caller="", caller_name=""),
-    "unavailable": replace(
-        _BASE, caller="", caller_name="", callingpres=67, num_pres="unavailable", pres="unavailable"
-    ),
-    "anonymous": _ANON,
-    "anonymous-prohib": replace(_ANON, callingpres=35, num_pres="prohib", pres="prohib"),
-    "caller-hangup": replace(_BASE, dialled="0312340001", hangup_after=6),
-    "caller-hangup-during-exec": replace(_BASE, dialled="0312340002", hangup_after=8),
-    "reject-unanswered": replace(
-        _BASE,
-        dialled="0312340003",
-        caller_name="",
-        callingpres=35,
-        num_pres="prohib",
-        pres="prohib",
-    ),
-    "return-to-dialplan": replace(_BASE, dialled="0312340004", caller_name=""),
-    "during-ami-session": _BASE,
-    "sip-trusted-allowed": _SIP,
-    "sip-trusted-prohibited": replace(
-        _SIP, callingpres=32, num_pres="prohib_not_screened", pres="prohib_not_screened"
-    ),
-    "sip-trusted-unavailable": _SIP_ANON,
-    "sip-untrusted-prohibited": replace(_SIP_ANON, endpoint="in-untrusted"),
-    # Keypad input: each recorded on its own extension, so the recorder knew what to play.
-    "get-data-digits": replace(_BASE, dialled="0312341001", dtmf=("1234",)),
-    "get-data-hash": replace(_BASE, dialled="0312341002", dtmf=("12#", "#")),
-    "get-data-timeout": replace(_BASE, dialled="0312341003", dtmf=("", "1")),
-    "get-data-hangup": replace(_BASE, dialled="0312341004", hangup_after=1),
-    # The missing prompt reads no key: the one entry goes to the second GET DATA.
-    "get-data-missing-prompt": replace(_BASE, dialled="0312341005", dtmf=("1234",)),
-    "stream-file-escape": replace(_BASE, dialled="0312341006", dtmf=("5", "5")),
-    "wait-for-digit": replace(_BASE, dialled="0312341007", dtmf=("7",)),
-    "get-data-hangup-during-prompt": replace(_BASE, dialled="0312341008", hangup_after=1),
-    "get-data-barge-in": replace(_BASE, dialled="0312341009", dtmf=("1234",)),
-}
-
-
-def scenario(name: str, **changes: object) -> CallSpec:
-    """The spec of a fixture scenario, with a fresh uniqueid and channel number."""
-    fresh = {"uniqueid": _next_uniqueid(), "channel_seq": next(_sequence)}
-    return replace(SCENARIOS[name], **{**fresh, **changes})  # type: ignore[arg-type]

@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from callauth.db.store import Store
 from callauth.ivr.agi_server import FastAgiServer
-from callauth.ivr.simulator import header_block, scenario
+from callauth.ivr.simulated_scenarios import scenario
+from callauth.ivr.simulator import header_block
 from tests.agi_support import add_holder, call, close, dialled, fastagi, start_challenge
 
 #: Guards the test against a server that never closes; far above every bound under test.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from callauth.db.models import ChallengeState
-from callauth.ivr.simulator import scenario
+from callauth.ivr.simulated_scenarios import scenario
 from tests.agi_support import (
     add_holder,
     call,

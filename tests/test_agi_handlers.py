@@ -12,7 +12,7 @@ from callauth.db.store import Store
 from callauth.ivr.config import ConfigError, Telephony
 from callauth.ivr.dialplan import Outcome
 from callauth.ivr.ending import PROMPTS, hangup_cause
-from callauth.ivr.simulator import scenario
+from callauth.ivr.simulated_scenarios import scenario
 from tests.agi_support import (
     add_holder,
     call,

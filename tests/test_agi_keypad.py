@@ -16,7 +16,8 @@ from callauth.ivr.agi_channel import (
     keypad_allowance,
     parse_reply,
 )
-from callauth.ivr.simulator import run_call, scenario
+from callauth.ivr.simulated_scenarios import scenario
+from callauth.ivr.simulator import run_call
 from tests.agi_channel_support import Asterisk, channel_pair
 from tests.fixture_transcripts import read_transcript
 from tests.transcript_peer import Script, channel_server, play_transcript

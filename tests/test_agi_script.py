@@ -21,7 +21,7 @@ import pytest
 from callauth.db.models import Challenge, ChallengeState
 from callauth.db.store import Store
 from callauth.ivr.simulated_channel import SimulatedChannel
-from callauth.ivr.simulator import SCENARIOS
+from callauth.ivr.simulated_scenarios import SCENARIOS
 from tests.agi_support import HOLDER_PHONE, add_holder
 from tests.fixture_transcripts import read_transcript
 from tests.store_support import create_on

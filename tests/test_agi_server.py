@@ -10,7 +10,8 @@ import pytest
 
 from callauth.db.store import Store
 from callauth.ivr.agi_server import BadHeader, parse_header
-from callauth.ivr.simulator import header_block, scenario
+from callauth.ivr.simulated_scenarios import scenario
+from callauth.ivr.simulator import header_block
 from tests.agi_support import add_holder, call, call_spec, close, dialled, fastagi, start_challenge
 
 

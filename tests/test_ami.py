@@ -17,7 +17,7 @@ from callauth.db.store import Store
 from callauth.ivr.ami import AmiClient, start_ami
 from callauth.ivr.config import Address, Config
 from callauth.ivr.pbx_state import PbxCollector, PbxState
-from callauth.ivr.simulator import scenario
+from callauth.ivr.simulated_scenarios import scenario
 from tests.agi_support import call_spec, fastagi
 from tests.ami_support import AmiScript, ScriptedAmi
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from callauth.ivr.simulated_channel import DEAD, SimulatedChannel, split_args
-from callauth.ivr.simulator import SCENARIOS, CallResult, CallSpec, call_spec, run_call, scenario
+from callauth.ivr.simulated_scenarios import SCENARIOS, scenario
+from callauth.ivr.simulator import CallResult, CallSpec, call_spec, run_call
 from tests.fixture_transcripts import Transcript, read_transcript
 
 FASTAGI_SCENARIOS = sorted(SCENARIOS)
