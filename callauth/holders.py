@@ -17,7 +17,8 @@ import sys
 from callauth import holders_import
 from callauth.db import backend
 from callauth.db.store import Store
-from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.db.throttle_policy import ThrottlePolicy
+from callauth.db.throttles import Throttles
 from callauth.ivr.config import Config
 
 

@@ -14,7 +14,8 @@ from callauth.db.dashboard import Dashboard
 from callauth.db.holder_lookup import Found, HolderFile, HolderLookup
 from callauth.db.operators import Operators
 from callauth.db.store import Store
-from callauth.db.throttles import LoginState, Throttles
+from callauth.db.throttle_policy import LoginState
+from callauth.db.throttles import Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.coverage import Coverage, CoverageCache
 from callauth.ivr.service import VerificationService

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from callauth.db.models import Challenge, ChallengeState, EndedBy, Holder
-from callauth.db.throttles import Verdict
+from callauth.db.throttle_policy import Verdict
 from callauth.ivr import phone_policy
 from callauth.ivr.holder_flow import HolderFlow
 from callauth.ivr.password_gate import Checked, Gate

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from callauth.db.throttles import Attempt, Throttles, Verdict
+from callauth.db.throttle_policy import Attempt, Verdict
+from callauth.db.throttles import Throttles
 from callauth.ivr.passwords import PasswordPool, PasswordPoolBusy, Ticket
 
 T = TypeVar("T")

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from callauth.db.store import Store
-from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.db.throttle_policy import ThrottlePolicy
+from callauth.db.throttles import Throttles
 from callauth.ivr.admin_ops import AdminOps
 from callauth.ivr.challenge_watch import ChallengeWatch
 from callauth.ivr.config import Config

@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient
 from callauth.db.models import NewCall, NewPhoneChange
 from callauth.db.operators import Operators, Role
 from callauth.db.phone_changes import PhoneChanges
-from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.db.throttle_policy import ThrottlePolicy
+from callauth.db.throttles import Throttles
 from callauth.ivr.config import Config
 from callauth.ivr.passwords import hash_password
 from callauth.site import create_site, store_of

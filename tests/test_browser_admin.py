@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from callauth.db.store import Store
-from callauth.db.throttles import ThrottlePolicy, Throttles
+from callauth.db.throttle_policy import ThrottlePolicy
+from callauth.db.throttles import Throttles
 from tests.browser_support import CALLAUTH, Server, browser, log_in, screenshot
 from tests.conftest import FakeClock
 

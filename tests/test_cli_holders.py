@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from callauth.db.store import Store
-from callauth.db.throttles import ThrottlePolicy, Throttles, Verdict
+from callauth.db.throttle_policy import ThrottlePolicy, Verdict
+from callauth.db.throttles import Throttles
 from tests.conftest import FakeClock
 from tests.web_support import seed_holder
 

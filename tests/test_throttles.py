@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from callauth.db.store import Store
-from callauth.db.throttles import SLOW_SPACING, Attempt, ThrottlePolicy, Throttles, Verdict
+from callauth.db.throttle_policy import SLOW_SPACING, Attempt, ThrottlePolicy, Verdict
+from callauth.db.throttles import Throttles
 from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.backends  # the store on SQLite and on PostgreSQL
