@@ -5,10 +5,10 @@ own SAVEPOINT, each with its own result.
 A call's unit of work is short (a few indexed reads, an INSERT, a guarded UPDATE); what it
 cost was everything around it: a hop to aiosqlite's thread and back (two thread wake-ups
 and two GIL hand-overs, about half a lone call's time) and a COMMIT writing the same WAL
-pages again for each call. So a unit that finds the database thread idle runs there and
-then on the event loop's thread, as its own transaction (``run_here``: it never waits for
-a lock there); one that finds it busy queues, and the queue goes to the thread as the next
-batch, and so on until none is left. Nobody's result is given before the COMMIT of the
+pages again for each call. So a unit that finds the database thread idle runs at once on
+the event loop's thread, as its own transaction (``run_here``: it never waits for a lock
+there); one that finds it busy queues, and the queue goes to the thread as the next batch,
+and so on until none is left. Nobody's result is given before the COMMIT of the
 transaction holding its writes: a call is never told ``verified`` before its call row and
 its ``pending → verified`` are committed.
 
