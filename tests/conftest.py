@@ -78,21 +78,15 @@ async def db_url(backend: str, db_path: str, request: pytest.FixtureRequest) -> 
         yield db_path
         return
     cluster: pg_cluster.Cluster = request.getfixturevalue("pg")
-    url = await cluster.new_database()
-    try:
+    async with cluster.database() as url:
         yield url
-    finally:
-        await cluster.drop(url)
 
 
 @pytest.fixture
 async def pg_url(pg: pg_cluster.Cluster) -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database of the test's own (for the PostgreSQL-only tests)."""
-    url = await pg.new_database()
-    try:
+    async with pg.database() as url:
         yield url
-    finally:
-        await pg.drop(url)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ own, copied from one migrated template (milliseconds, not a migration per test).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -68,30 +70,35 @@ class Cluster:
         self.pg_ctl("-l", f"{self.folder}/server.log", "-o",
                     f"-p {self.port} -k {self.folder} {options}", "start")  # fmt: skip
 
+    async def _on_server(self, sql: str) -> None:
+        """One statement on the maintenance database (CREATE/DROP DATABASE run outside any)."""
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
     async def new_database(self) -> str:
         """A fresh, migrated database of its own; its URL."""
         name = f"test_{os.getpid()}_{next(self._names)}"
-        conn = await asyncpg.connect(self.url("postgres"))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
-        finally:
-            await conn.close()
+        await self._on_server(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
         return self.url(name)
 
-    async def drop(self, url: str) -> None:
-        conn = await asyncpg.connect(self.url("postgres"))
+    @contextlib.asynccontextmanager
+    async def database(self) -> AsyncIterator[str]:
+        """A fresh, migrated database's URL, dropped on the way out."""
+        url = await self.new_database()
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            yield url
         finally:
-            await conn.close()
+            await self.drop(url)
+
+    async def drop(self, url: str) -> None:
+        await self._on_server(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
     async def create(self, name: str) -> str:
         """An empty database called ``name``; its URL."""
-        conn = await asyncpg.connect(self.url("postgres"))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await self._on_server(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     async def make_template(self) -> None:
