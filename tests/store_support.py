@@ -69,10 +69,7 @@ async def database_thread_busy(store: Store) -> AsyncIterator[None]:
         release.wait(10)
 
     held = asyncio.ensure_future(store.transactions.run_read(hold))
-    for _ in range(5000):  # until the read is running (at most 5 s)
-        if started.is_set():
-            break
-        await asyncio.sleep(0.001)
+    await asyncio.to_thread(started.wait, 10)  # until the read is running
     try:
         yield
     finally:
