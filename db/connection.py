@@ -49,11 +49,6 @@ def submit_to_worker(conn: aiosqlite.Connection, work: Work[T]) -> asyncio.Futur
     return future
 
 
-async def run_in_worker(conn: aiosqlite.Connection, work: Work[T]) -> T:
-    """Run ``work`` on aiosqlite's own thread in one hop, and return its result."""
-    return await submit_to_worker(conn, work)
-
-
 def _in_transaction(work: Work[T], file: DbFile | None, db: sqlite3.Connection) -> T:
     db.execute("BEGIN IMMEDIATE")
     try:

@@ -11,7 +11,7 @@ from importlib import metadata
 import aiosqlite
 import pytest
 
-from callauth.db.connection import Transactions, run_in_worker
+from callauth.db.connection import Transactions, submit_to_worker
 from callauth.db.sqlite_open import connect
 from callauth.db.store import Store
 
@@ -29,7 +29,7 @@ async def test_aiosqlite_is_a_version_whose_private_parts_we_use(db_path: str) -
         await conn.close()
     assert conn._running is False
     with pytest.raises(ValueError, match="closed"):
-        await run_in_worker(conn, lambda db: None)
+        await submit_to_worker(conn, lambda db: None)
 
 
 async def test_work_runs_on_the_connection_thread_and_returns_its_result(db_path: str) -> None:
@@ -39,7 +39,7 @@ async def test_work_runs_on_the_connection_thread_and_returns_its_result(db_path
         def work(db: sqlite3.Connection) -> tuple[int, int]:
             return threading.get_ident(), db.execute("SELECT 6 * 7").fetchone()[0]
 
-        thread, value = await run_in_worker(conn, work)
+        thread, value = await submit_to_worker(conn, work)
     finally:
         await conn.close()
     assert value == 42

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from callauth.db.connection import run_in_worker
+from callauth.db.connection import submit_to_worker
 from callauth.db.dbfile import StoreUnavailable
 from callauth.db.models import ChallengeState
 from callauth.db.store import Store
@@ -47,7 +47,7 @@ async def _commits(store: Store) -> list[str]:
     def trace(db: sqlite3.Connection) -> None:
         db.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
 
-    await run_in_worker(store.transactions.conn, trace)
+    await submit_to_worker(store.transactions.conn, trace)
     return seen
 
 
@@ -120,7 +120,7 @@ async def test_a_replaced_file_fails_the_whole_batch_and_commits_nothing(
         results = await asyncio.gather(*pending, return_exceptions=True)
         assert all(isinstance(r, StoreUnavailable) for r in results), results
         # The connection still has the moved file open: only "before" was committed to it.
-        events = await run_in_worker(
+        events = await submit_to_worker(
             store.transactions.conn,
             lambda db: [row[0] for row in db.execute("SELECT event FROM audit_log")],
         )

@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 import threading
 
-from callauth.db.connection import CHECKPOINT_EVERY, run_in_worker
+from callauth.db.connection import CHECKPOINT_EVERY, submit_to_worker
 from callauth.db.store import Store
 from tests.store_support import database_thread_busy
 
@@ -91,7 +91,7 @@ async def test_wal_checkpoints_run_on_the_database_thread(store: Store) -> None:
         )
         return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
 
-    assert await run_in_worker(tx.conn, trace) == 0  # no checkpoint inside a COMMIT
+    assert await submit_to_worker(tx.conn, trace) == 0  # no checkpoint inside a COMMIT
     ran = [await tx.run_batched(_insert_on_thread) for _ in range(3 * CHECKPOINT_EVERY)]
     await tx.run_read(lambda db: None)  # after the checkpoints queued so far
     assert len(threads) == 3
