@@ -158,7 +158,10 @@ class FastAgiServer(fast_agi.Application):
             self, headers, reader, writer,
             peer=peer, command_timeout=self.config.agi_command_timeout,
         )  # fmt: skip
-        await route(channel, self.service)
+        try:
+            await route(channel, self.service)
+        finally:
+            channel.end()
 
     async def _read_header(self, reader: asyncio.StreamReader, peer: str) -> dict[str, str] | None:
         """The header block, or None (after one log line) for a peer that is not Asterisk."""
