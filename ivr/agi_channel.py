@@ -95,16 +95,15 @@ class AgiChannel(fast_agi.Request):
         *,
         peer: str = "",
         command_timeout: float = 10.0,
+        watch: ReplyWatch | None = None,
     ) -> None:
         super().__init__(app, headers, reader, writer, encoding="utf-8")
         self.peer = peer
         self.command_timeout = command_timeout
         self.hung_up = False  # an asynchronous HANGUP line has been seen
-        self._watch = ReplyWatch(reader)
-
-    def end(self) -> None:
-        """The call is over (the server closes the connection next)."""
-        self._watch.end()
+        #: The connection's timer (its owner ends it when the connection closes).
+        self._watch = watch or ReplyWatch(reader)
+        self._loop = asyncio.get_running_loop()
 
     @property
     def uniqueid(self) -> str:
@@ -120,7 +119,7 @@ class AgiChannel(fast_agi.Request):
             raise CallHungUp(f"{command.split()[0]}: an earlier reply never came") from exc
         # Timed from the command, not per line: a peer trickling "100 Trying" or HANGUP
         # lines cannot stretch the wait for the reply.
-        deadline = asyncio.get_running_loop().time() + self.command_timeout + allowance
+        deadline = self._loop.time() + self.command_timeout + allowance
         while True:
             line = await self._read_line(command, deadline)
             if line == "HANGUP":
@@ -144,7 +143,7 @@ class AgiChannel(fast_agi.Request):
 
     async def _skip_usage(self, command: str) -> None:
         """``520-Invalid command syntax…`` is followed by usage lines up to ``520 …``."""
-        deadline = asyncio.get_running_loop().time() + self.command_timeout
+        deadline = self._loop.time() + self.command_timeout
         while not (await self._read_line(command, deadline)).startswith("520 "):
             pass
 
