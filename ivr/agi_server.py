@@ -18,7 +18,6 @@ from callauth.ivr.agi_channel import AgiChannel
 from callauth.ivr.agi_handlers import ROUTES, Route
 from callauth.ivr.agi_stats import AgiCollector, AgiStats
 from callauth.ivr.config import Telephony
-from callauth.ivr.reply_watch import ReplyOverdue, ReplyWatch
 from callauth.ivr.service import VerificationService
 
 logger = logging.getLogger(__name__)
@@ -144,20 +143,7 @@ class FastAgiServer(fast_agi.Application):
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
     ) -> None:
-        watch = ReplyWatch(reader)
-        try:
-            await self._converse(reader, writer, peer, watch)
-        finally:
-            watch.end()
-
-    async def _converse(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        peer: str,
-        watch: ReplyWatch,
-    ) -> None:
-        headers = await self._read_header(reader, peer, watch)
+        headers = await self._read_header(reader, peer)
         if headers is None:
             return
         script = headers.get("agi_network_script", "")
@@ -170,25 +156,22 @@ class FastAgiServer(fast_agi.Application):
             return
         channel = AgiChannel(
             self, headers, reader, writer,
-            peer=peer, command_timeout=self.config.agi_command_timeout, watch=watch,
+            peer=peer, command_timeout=self.config.agi_command_timeout,
         )  # fmt: skip
         await route(channel, self.service)
 
-    async def _read_header(
-        self, reader: asyncio.StreamReader, peer: str, watch: ReplyWatch
-    ) -> dict[str, str] | None:
+    async def _read_header(self, reader: asyncio.StreamReader, peer: str) -> dict[str, str] | None:
         """The header block, or None (after one log line) for a peer that is not Asterisk."""
         timeout = self.config.agi_header_timeout
-        watch.expect(asyncio.get_running_loop().time() + timeout)
         try:
-            block = await reader.readuntil(b"\n\n")
-            watch.received()
+            async with asyncio.timeout(timeout):
+                block = await reader.readuntil(b"\n\n")
             return parse_header(block)
         except asyncio.IncompleteReadError as exc:
             reason = f"closed after {len(exc.partial)} bytes, before the header block ended"
         except asyncio.LimitOverrunError:
             reason = f"sent over {self.config.agi_header_max_bytes} bytes without a blank line"
-        except ReplyOverdue:
+        except TimeoutError:
             reason = f"sent no complete header block within {timeout}s"
         except BadHeader as exc:
             reason = f"sent a bad header block: {exc}"
