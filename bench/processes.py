@@ -21,10 +21,14 @@ PYTHON = sys.executable
 START_TIMEOUT = 60
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports, bound all at once (two binds of port 0 in turn
+    may be given the same port, and the server could not listen on it twice)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def _wait_for_line(process: subprocess.Popen[bytes], log: str, start: int, text: str) -> None:
@@ -72,7 +76,7 @@ class Server:
 @contextlib.contextmanager
 def serve(db: str, folder: str) -> Iterator[Server]:
     """`callauth serve` on the database, logging at INFO to a file as in production."""
-    http, agi = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    http, agi = (f"127.0.0.1:{port}" for port in free_ports(2))
     args = [PYTHON, "-m", "callauth", "serve", "--db", db, "--http", http, "--agi", agi,
             "--admin", "127.0.0.1:0"]  # fmt: skip
     log = os.path.join(folder, "serve.log")
@@ -82,7 +86,7 @@ def serve(db: str, folder: str) -> Iterator[Server]:
 
 @contextlib.contextmanager
 def bare_panoramisk(folder: str) -> Iterator[Server]:
-    agi = f"127.0.0.1:{free_port()}"
+    agi = f"127.0.0.1:{free_ports(1)[0]}"
     args = [PYTHON, "-m", "bench.bare_panoramisk", "--agi", agi]
     with _running(args, os.path.join(folder, "bare.log"), "listening") as process:
         yield Server("", agi, process.pid)

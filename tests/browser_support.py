@@ -22,7 +22,7 @@ if CHROMIUM is None:
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from tests.serve_process import CALLAUTH, Server, free_port  # noqa: E402, F401
+from tests.serve_process import CALLAUTH, Server  # noqa: E402, F401
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -15,7 +15,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from callauth.db import pg_migrate
+from tests.ports import free_port
 
 TEMPLATE = "callauth_template"
 #: Tests: no durability at all (a throwaway cluster), as fast as it goes.
@@ -35,12 +35,6 @@ def binaries() -> str | None:
     """The newest installed server's bin folder, or None."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return os.path.dirname(found[-1]) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_owner(command: list[str]) -> list[str]:
@@ -116,7 +110,7 @@ def start_cluster(settings: tuple[str, ...] = TEST_SETTINGS) -> Cluster:
     initdb = [f"{bin_folder}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U", "postgres",
               "-E", "UTF8", "--locale=C.UTF-8"]  # fmt: skip
     subprocess.run(_as_owner(initdb), check=True, capture_output=True, timeout=120)
-    cluster = Cluster(bin_folder, folder, _free_port(), settings)
+    cluster = Cluster(bin_folder, folder, free_port(), settings)
     cluster.start()
     return cluster
 

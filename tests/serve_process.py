@@ -10,21 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+from tests.ports import free_ports
+
 CALLAUTH = [sys.executable, "-m", "callauth"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
     def __init__(
         self, tmp: Path, env: dict[str, str] | None = None, *, db: str = "", demo: bool = True
     ) -> None:
-        self.http = f"127.0.0.1:{free_port()}"
-        self.agi = f"127.0.0.1:{free_port()}"
+        http, agi = free_ports(2)
+        self.http, self.agi = f"127.0.0.1:{http}", f"127.0.0.1:{agi}"
         self.log = open(tmp / f"serve-{self.http.rsplit(':', 1)[1]}.log", "w+", encoding="utf-8")
         self.process = subprocess.Popen(
             [*CALLAUTH, "serve", *(["--demo"] if demo else []), "--db", db or str(tmp / "demo.db"),

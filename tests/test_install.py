@@ -4,20 +4,15 @@ package carries its migrations, templates and static files, not only the working
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.ports import free_ports
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -34,7 +29,7 @@ def test_a_fresh_venv_install_serves_the_demo(tmp_path: Path) -> None:
     top_level = {p.name for p in site.iterdir()}
     assert {"db", "ivr", "web"}.isdisjoint(top_level) and (site / "callauth" / "db").is_dir()
     assert not (site / "callauth" / "db").is_symlink()  # a copy, not a link into the tree
-    http, agi, admin = (f"127.0.0.1:{free_port()}" for _ in range(3))
+    http, agi, admin = (f"127.0.0.1:{port}" for port in free_ports(3))
     work = tmp_path / "run"
     work.mkdir()  # not the repository: nothing may come from the working tree
     serve = subprocess.Popen(

@@ -9,7 +9,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from callauth.db.store import Store
 from callauth.ivr import phone_policy
 from callauth.ivr.config import Config
 from callauth.ivr.simulator import call_spec, run_call
+from tests.ports import free_ports
 from tests.store_support import create_on
 
 HOLDERS = 400
@@ -52,18 +52,12 @@ async def _seed(path: str) -> list[tuple[str, str, str]]:
     return calls
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(path: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    agi = _free_port()
+    agi, http = free_ports(2)
     log = open(folder / "serve.log", "wb")  # noqa: SIM115 (the process writes it)
     process = subprocess.Popen(
         [sys.executable, "-m", "callauth", "serve", "--db", path, "--agi", f"127.0.0.1:{agi}",
-         "--http", f"127.0.0.1:{_free_port()}", "--admin", "127.0.0.1:0"],
+         "--http", f"127.0.0.1:{http}", "--admin", "127.0.0.1:0"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     log.close()

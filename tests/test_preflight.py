@@ -8,12 +8,7 @@ import pytest
 
 from callauth.ivr.config import Address
 from callauth.preflight import check_ports_free
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_free_ports_pass_and_are_left_free() -> None:
