@@ -86,10 +86,12 @@ def _failure(exc: BaseException) -> BaseException:
     return exc
 
 
-def server_settings(url: str) -> dict[str, str]:
-    """:data:`SERVER_SETTINGS` but those the URL's query sets (asyncpg passes those on)."""
+def server_settings(url: str, **overrides: str) -> dict[str, str]:
+    """:data:`SERVER_SETTINGS` (with ``overrides``) but those the URL's query sets
+    (asyncpg passes those on)."""
     given = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
-    return {name: value for name, value in SERVER_SETTINGS.items() if name not in given}
+    settings = SERVER_SETTINGS | overrides
+    return {name: value for name, value in settings.items() if name not in given}
 
 
 class _Worker(threading.Thread):

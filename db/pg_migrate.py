@@ -15,13 +15,21 @@ runs in one transaction under the write lock, so instances starting at once migr
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from importlib import resources
 
 import asyncpg
 
-from callauth.db.pg_connection import LOST, WRITE_LOCK, unreachable
+from callauth.db.dbfile import StoreUnavailable
+from callauth.db.pg_connection import (
+    CONNECT_SECONDS,
+    LOST,
+    WRITE_LOCK,
+    server_settings,
+    unreachable,
+)
 from callauth.db.sqlite_open import migrations
 
 logger = logging.getLogger(__name__)
@@ -95,14 +103,35 @@ async def migrate(conn: asyncpg.Connection) -> int:
     return current
 
 
+#: The migration's session keeps the units' keepalives and idle bound (pg_connection.py):
+#: if the host of a migrating process vanishes, the server ends its session, and with it
+#: the write lock, after ~25 s of silence, not after the kernel's two hours. It waits a
+#: minute for that lock where a unit waits 10 s (another instance may be migrating, or
+#: importing holders), and its statements have no time bound: an index on a big table
+#: takes what it takes.
+MIGRATION_SETTINGS = {"lock_timeout": "60s", "statement_timeout": "0"}
+
+
 async def open_and_migrate(url: str) -> int:
     """Migrate the database at ``url``; a server that cannot be reached (or refuses us) is
-    :class:`StoreUnavailable`, an ``OSError`` as a missing SQLite folder is."""
+    :class:`StoreUnavailable`, an ``OSError`` as a missing SQLite folder is, and so is a
+    write lock another instance holds past :data:`MIGRATION_SETTINGS`' wait (``busy``)."""
+    settings = server_settings(url, **MIGRATION_SETTINGS)
     try:
-        conn = await asyncpg.connect(url, timeout=5)
+        conn = await asyncpg.connect(url, timeout=CONNECT_SECONDS, server_settings=settings)
     except (*LOST, asyncpg.PostgresError) as exc:
         raise unreachable(exc) from exc
     try:
         return await migrate(conn)
+    except asyncpg.LockNotAvailableError as exc:
+        raise StoreUnavailable(
+            "database busy: another instance held the write lock (migrating, or importing"
+            " holders) for longer than this start waits for it (lock_timeout); nothing was"
+            f" changed: start again once it is done ({exc})",
+            "busy",
+        ) from exc
+    except LOST as exc:
+        raise unreachable(exc) from exc
     finally:
-        await conn.close()
+        with contextlib.suppress(*LOST):  # a lost connection has nothing left to close
+            await conn.close(timeout=CONNECT_SECONDS)

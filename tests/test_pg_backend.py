@@ -11,7 +11,9 @@ import pytest
 from callauth.db import pg_migrate
 from callauth.db.dbfile import StoreUnavailable
 from callauth.db.models import NewHolder
+from callauth.db.pg_connection import SERVER_SETTINGS, WRITE_LOCK, server_settings
 from callauth.db.pg_cursor import MANY_BATCH, numbered
+from callauth.db.pg_migrate import MIGRATION_SETTINGS
 from callauth.db.sqlite_open import migrations
 from callauth.db.store import Store
 from tests.conftest import FakeClock
@@ -103,3 +105,32 @@ async def test_a_bulk_insert_larger_than_one_batch_goes_in_whole(
         assert await store.count_holders() == count
     finally:
         await store.close()
+
+
+async def test_a_migration_waits_for_the_write_lock_a_bounded_time_and_changes_nothing(
+    pg: Cluster,
+) -> None:
+    url = await pg.create("locked_start")
+    holder = await asyncpg.connect(pg.url("locked_start"))
+    try:
+        # Another instance holds the write lock (migrating, or importing holders).
+        await holder.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        # The URL's own setting wins over the migration's minute, as for every session.
+        async with asyncio.timeout(30):
+            with pytest.raises(StoreUnavailable, match="write lock") as refused:
+                await pg_migrate.open_and_migrate(url + "?lock_timeout=1s")
+        assert refused.value.db == "busy"
+        assert await pg_migrate.version(holder) == 0  # nothing applied
+        await holder.execute("COMMIT")  # the lock is free: the next start migrates
+        assert await pg_migrate.open_and_migrate(url) == migrations()[-1][0]
+    finally:
+        await holder.close()
+        await pg.drop(url)
+
+
+def test_the_migration_session_keeps_the_keepalives_and_its_own_waits() -> None:
+    settings = server_settings("postgresql://h/db?statement_timeout=5s", **MIGRATION_SETTINGS)
+    assert settings["lock_timeout"] == "60s"  # a unit's is 10 s
+    assert "statement_timeout" not in settings  # the URL's own value is passed on instead
+    assert settings["tcp_keepalives_idle"] == SERVER_SETTINGS["tcp_keepalives_idle"]
+    assert settings["idle_in_transaction_session_timeout"] == "30s"
