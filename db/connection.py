@@ -82,10 +82,9 @@ class LockWait:
     """How long a statement on the connection waits for another process's lock: 0 on the
     event loop's thread (it must never wait), ``BUSY_TIMEOUT_MS`` on the database thread.
 
-    Switched when the connection changes thread, not around each unit: on a run of units
-    on the loop, that is two PRAGMAs a unit saved (about a tenth of a unit's time). The
-    two threads never use the connection at once (``Transactions._run_here``), so the
-    flag needs no lock.
+    Switched when the connection changes thread, not around each unit: a run of units on
+    the loop runs two statements a unit fewer. The two threads never use the connection
+    at once (``Transactions._run_here``), so the flag needs no lock.
     """
 
     def __init__(self) -> None:
