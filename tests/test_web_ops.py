@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pathlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -149,3 +150,14 @@ async def test_pages_carry_security_headers(client: Client) -> None:
 async def test_static_files_are_served(client: Client) -> None:
     assert (await client.get("/static/style.css")).status == 200
     assert (await client.get("/static/verify.js")).status == 200
+
+
+async def test_an_unknown_path_on_the_admin_listener_is_a_plain_404_not_a_logged_failure(
+    admin: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    response = await admin.get("/login")  # a scraper or a person at the wrong port
+    assert response.status == 404
+    assert response.content_type == "text/plain"
+    assert "ページが見つかりません" in await response.text()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

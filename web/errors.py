@@ -41,13 +41,16 @@ def error_page(
     message: str,
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    try:
-        response = aiohttp_jinja2.render_template(
-            "error.html", request, {"title": title, "message": message}, status=status
-        )
-    except Exception:  # the error page must not fail because a template did
-        logger.warning("error template failed; sending plain text", exc_info=True)
+    if aiohttp_jinja2.APP_KEY not in request.app:  # the admin listener's: for scrapers
         response = web.Response(text=f"{title}\n{message}", status=status)
+    else:
+        try:
+            response = aiohttp_jinja2.render_template(
+                "error.html", request, {"title": title, "message": message}, status=status
+            )
+        except Exception:  # the error page must not fail because a template did
+            logger.warning("error template failed; sending plain text", exc_info=True)
+            response = web.Response(text=f"{title}\n{message}", status=status)
     response.headers.update(headers or {})
     return response
 
