@@ -74,11 +74,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(db: str, folder: str) -> Iterator[Server]:
-    """`callauth serve` on the database, logging at INFO to a file as in production."""
+def serve(db: str, folder: str, python: str = "") -> Iterator[Server]:
+    """`callauth serve` on the database, logging at INFO to a file as in production
+    (``python``: another checkout's interpreter, to run its code instead of this one's)."""
     http, agi = (f"127.0.0.1:{port}" for port in free_ports(2))
-    args = [PYTHON, "-m", "callauth", "serve", "--db", db, "--http", http, "--agi", agi,
-            "--admin", "127.0.0.1:0"]  # fmt: skip
+    args = [python or PYTHON, "-m", "callauth", "serve", "--db", db, "--http", http,
+            "--agi", agi, "--admin", "127.0.0.1:0"]  # fmt: skip
     log = os.path.join(folder, "serve.log")
     with _running(args, log, "Web: http://") as process:
         yield Server(http, agi, process.pid)
