@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,11 +23,15 @@ from callauth.ivr.simulated_keypad import check_keys
 ASTERISK_VERSION = "22.10.1"
 
 _sequence = itertools.count(1)
-_START = int(time.time())
+#: Asterisk's uniqueid is the channel's creation time and its running channel count, so no
+#: two calls share one. ``callauth call`` is a process per call, each counting from 1: the
+#: count is offset by the process id, or two calls placed in the same second would share
+#: a uniqueid in the call log (each process may place 100,000 before reaching the next).
+_UNIQUE_FROM = os.getpid() * 100_000
 
 
 def next_uniqueid() -> str:
-    return f"{_START}.{next(_sequence)}"
+    return f"{int(time.time())}.{_UNIQUE_FROM + next(_sequence)}"
 
 
 def next_channel_seq() -> int:

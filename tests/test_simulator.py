@@ -7,6 +7,7 @@ simulator configured for that scenario and compares every byte it gets back.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -279,3 +280,16 @@ def test_agi_hangup_sets_no_cause_but_the_hangup_application_does_even_once_answ
         ["200 result=0"], ["200 result=-1", "HANGUP"], [DEAD],
     ]  # fmt: skip
     assert answered.answered and answered.cause == 21
+
+
+def test_calls_placed_by_separate_processes_in_one_second_have_distinct_uniqueids() -> None:
+    # `callauth call` is a process per call; a real Asterisk never repeats a uniqueid.
+    code = "from callauth.ivr.simulator import next_uniqueid as u; print(u(), u())"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    ids = [uid for run in runs for uid in run.communicate(timeout=60)[0].split()]
+    assert all(run.returncode == 0 for run in runs)
+    assert len(ids) == 8 and len(set(ids)) == 8
+    assert all(re.fullmatch(r"\d{10}\.\d+", uid) for uid in ids)  # Asterisk's shape
