@@ -50,16 +50,11 @@ def submit_to_worker(conn: aiosqlite.Connection, work: Work[T]) -> asyncio.Futur
 
 
 def _in_transaction(work: Work[T], file: DbFile | None, db: sqlite3.Connection) -> T:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(db)
-        if file is not None:
-            file.check()  # never commit into a deleted or replaced file
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
+    # A batch of one: the same BEGIN, file check, COMMIT and ROLLBACK as a call's unit.
+    ok, value = run_batch([work], file, db)[0]
+    if not ok:
+        raise value
+    return value
 
 
 def _run_now(
