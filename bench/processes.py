@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tests.ports import free_ports
+
 PYTHON = sys.executable
 START_TIMEOUT = 60
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports, bound all at once (two binds of port 0 in turn
-    may be given the same port, and the server could not listen on it twice)."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def _wait_for_line(process: subprocess.Popen[bytes], log: str, start: int, text: str) -> None:
