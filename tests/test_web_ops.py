@@ -129,6 +129,7 @@ async def test_logout_without_csrf_is_refused(client: Client) -> None:
 async def test_unknown_page_gets_a_japanese_404(client: Client) -> None:
     response = await client.get("/no-such-page")
     assert response.status == 404
+    assert response.content_type == "text/html"  # the site's page, not the plain fallback
     assert "ページが見つかりません" in await response.text()
 
 

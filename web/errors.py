@@ -41,18 +41,25 @@ def error_page(
     message: str,
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    if aiohttp_jinja2.APP_KEY not in request.app:  # the admin listener's: for scrapers
+    response = _rendered(request, status, title, message)
+    if response is None:
         response = web.Response(text=f"{title}\n{message}", status=status)
-    else:
-        try:
-            response = aiohttp_jinja2.render_template(
-                "error.html", request, {"title": title, "message": message}, status=status
-            )
-        except Exception:  # the error page must not fail because a template did
-            logger.warning("error template failed; sending plain text", exc_info=True)
-            response = web.Response(text=f"{title}\n{message}", status=status)
     response.headers.update(headers or {})
     return response
+
+
+def _rendered(request: web.Request, status: int, title: str, message: str) -> web.Response | None:
+    """The HTML error page; None without templates (the admin listener, for scrapers) or
+    when the template fails: the error page must not fail because a template did."""
+    if aiohttp_jinja2.APP_KEY not in request.app:
+        return None
+    try:
+        return aiohttp_jinja2.render_template(
+            "error.html", request, {"title": title, "message": message}, status=status
+        )
+    except Exception:
+        logger.warning("error template failed; sending plain text", exc_info=True)
+        return None
 
 
 @web.middleware
